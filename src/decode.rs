@@ -1,0 +1,308 @@
+//! Greedy and beam search over [`Marian`] with the semantics of transformers' `generate()` for Marian
+//! checkpoints: banned tokens (`<pad>`), EOS forced at the last position, `max_length` counting the
+//! decoder start token, and beam search's finished-hypothesis bookkeeping and stopping heuristic
+//! (`early_stopping=False`, the transformers default).
+//!
+//! Rows whose search is over leave the batch, so the remaining ones decode faster. A sentence gets the
+//! same result alone as inside a batch: nothing here couples the rows of different sentences.
+
+use anyhow::{bail, Result};
+use candle_core::Tensor;
+
+use crate::config::DecodeOptions;
+use crate::model::{DecoderCache, Encoded, Marian};
+
+/// transformers' stand-in for "minus infinity" in beam bookkeeping.
+const NEG_LARGE: f32 = -1.0e9;
+
+/// Token ids a search needs beyond [`DecodeOptions`].
+#[derive(Debug, Clone, Copy)]
+pub struct SpecialTokens {
+    pub decoder_start: u32,
+    pub eos: u32,
+}
+
+/// Generates one hypothesis per source row: the generated ids, ending in EOS unless cut at
+/// `max_length` without a forced EOS. The decoder start token is not included.
+pub fn generate(
+    model: &Marian,
+    sources: &[Vec<u32>],
+    opts: &DecodeOptions,
+    special: SpecialTokens,
+) -> Result<Vec<Vec<u32>>> {
+    if opts.num_beams == 0 {
+        bail!("the number of beams must be at least 1");
+    }
+    if sources.is_empty() || opts.max_length < 2 {
+        return Ok(vec![Vec::new(); sources.len()]);
+    }
+    let encoded = model.encode(sources)?;
+    let longest = sources.iter().map(Vec::len).max().unwrap_or(1);
+    // Translations are rarely much longer than their source; the cache grows if one is.
+    let capacity = (2 * longest + 8).min(opts.max_length);
+    if opts.num_beams == 1 {
+        greedy(model, encoded, sources.len(), capacity, opts, special)
+    } else {
+        beam(model, encoded, sources.len(), capacity, opts, special)
+    }
+}
+
+/// Sets banned tokens to -inf and, at the last position, leaves only EOS (transformers'
+/// `NoBadWordsLogitsProcessor` then `ForcedEOSTokenLogitsProcessor`).
+fn process(row: &mut [f32], cur_len: usize, opts: &DecodeOptions) {
+    for &t in &opts.banned_tokens {
+        if let Some(x) = row.get_mut(t as usize) {
+            *x = f32::NEG_INFINITY;
+        }
+    }
+    if let Some(eos) = opts.forced_eos {
+        if cur_len + 1 == opts.max_length {
+            row.fill(f32::NEG_INFINITY);
+            row[eos as usize] = 0.0;
+        }
+    }
+}
+
+fn index_tensor(rows: &[u32], model: &Marian) -> Result<Tensor> {
+    Ok(Tensor::new(rows, model.device())?)
+}
+
+fn greedy(
+    model: &Marian,
+    mut encoded: Encoded,
+    n: usize,
+    capacity: usize,
+    opts: &DecodeOptions,
+    special: SpecialTokens,
+) -> Result<Vec<Vec<u32>>> {
+    let mut cache = model.new_cache(n, capacity)?;
+    let mut outputs = vec![Vec::new(); n];
+    let mut active: Vec<usize> = (0..n).collect();
+    let mut tokens = vec![special.decoder_start; n];
+    // cur_len counts the decoder start token, as transformers' input_ids length does.
+    let mut cur_len = 1;
+    while !active.is_empty() {
+        let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
+        let vocab = logits.dim(1)?;
+        let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
+        let mut keep = Vec::new();
+        let mut next_tokens = Vec::new();
+        for (r, row) in flat.chunks_mut(vocab).enumerate() {
+            process(row, cur_len, opts);
+            let token = argmax(row);
+            outputs[active[r]].push(token);
+            if token != special.eos && cur_len + 1 < opts.max_length {
+                keep.push(r as u32);
+                next_tokens.push(token);
+            }
+        }
+        cur_len += 1;
+        if keep.len() < active.len() && !keep.is_empty() {
+            let rows = index_tensor(&keep, model)?;
+            encoded = encoded.select(&rows)?;
+            cache.select(&rows)?;
+        }
+        active = keep.iter().map(|&r| active[r as usize]).collect();
+        tokens = next_tokens;
+    }
+    Ok(outputs)
+}
+
+/// First index of the maximum, as `torch.argmax`.
+fn argmax(row: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &x) in row.iter().enumerate() {
+        if x > row[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// In-place log-softmax of one row; the normaliser is summed in f64.
+fn log_softmax(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = row.iter().map(|&x| ((x - max) as f64).exp()).sum();
+    let log_sum = sum.ln() as f32;
+    for x in row.iter_mut() {
+        *x = *x - max - log_sum;
+    }
+}
+
+/// One sentence's beam search state.
+struct BeamItem {
+    /// Running hypotheses' generated tokens and scores, best first.
+    running: Vec<(Vec<u32>, f32)>,
+    /// Finished hypotheses (tokens, length-normalised score), best first, at most `num_beams`.
+    finished: Vec<(Vec<u32>, f32)>,
+    /// transformers' `is_early_stop_heuristic_unsatisfied`.
+    improvable: bool,
+}
+
+fn beam(
+    model: &Marian,
+    encoded: Encoded,
+    n: usize,
+    capacity: usize,
+    opts: &DecodeOptions,
+    special: SpecialTokens,
+) -> Result<Vec<Vec<u32>>> {
+    let k = opts.num_beams;
+    let expand: Vec<u32> = (0..n as u32).flat_map(|i| std::iter::repeat(i).take(k)).collect();
+    let mut encoded = encoded.select(&index_tensor(&expand, model)?)?;
+    let mut cache: DecoderCache = model.new_cache(n * k, capacity)?;
+    let mut items: Vec<BeamItem> = (0..n)
+        .map(|_| BeamItem {
+            running: (0..k).map(|b| (Vec::new(), if b == 0 { 0.0 } else { NEG_LARGE })).collect(),
+            finished: Vec::new(),
+            improvable: true,
+        })
+        .collect();
+    let mut outputs = vec![Vec::new(); n];
+    let mut active: Vec<usize> = (0..n).collect();
+    let mut tokens = vec![special.decoder_start; n * k];
+    let mut cur_len = 1;
+    while !active.is_empty() {
+        let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
+        let vocab = logits.dim(1)?;
+        let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
+        let at_limit = cur_len + 1 >= opts.max_length;
+        let mut next_rows = Vec::new();
+        let mut next_tokens = Vec::new();
+        let mut still_active = Vec::new();
+        for (slot, &item_index) in active.iter().enumerate() {
+            let item = &mut items[item_index];
+            let rows = &mut flat[slot * k * vocab..(slot + 1) * k * vocab];
+            for (b, row) in rows.chunks_mut(vocab).enumerate() {
+                log_softmax(row);
+                process(row, cur_len, opts);
+                let running = item.running[b].1;
+                row.iter_mut().for_each(|x| *x += running);
+            }
+            let candidates = top_k(rows, 2 * k);
+            let hits = |token: u32| token == special.eos || at_limit;
+            // Finished hypotheses may come only from the best `k` candidates.
+            if item.improvable {
+                let norm = (cur_len as f32).powf(opts.length_penalty);
+                for &(index, score) in candidates.iter().take(k) {
+                    let (b, token) = (index / vocab, (index % vocab) as u32);
+                    if hits(token) {
+                        let mut seq = item.running[b].0.clone();
+                        seq.push(token);
+                        insert_finished(&mut item.finished, seq, score / norm, k);
+                    }
+                }
+            }
+            let mut next: Vec<(usize, u32, f32)> = candidates
+                .iter()
+                .map(|&(index, score)| {
+                    let token = (index % vocab) as u32;
+                    let penalty = if hits(token) { NEG_LARGE } else { 0.0 };
+                    (index / vocab, token, score + penalty)
+                })
+                .collect();
+            sort_desc(&mut next, |c| c.2);
+            next.truncate(k);
+            item.running = next
+                .iter()
+                .map(|&(b, token, score)| {
+                    let mut seq = item.running[b].0.clone();
+                    seq.push(token);
+                    (seq, score)
+                })
+                .collect();
+            // transformers' `_check_early_stop_heuristic` with early_stopping=False.
+            if item.finished.len() == k {
+                let best_possible = item.running[0].1 / (cur_len as f32).powf(opts.length_penalty);
+                let worst = item.finished.last().map_or(NEG_LARGE, |f| f.1);
+                item.improvable &= best_possible > worst;
+            }
+            if at_limit || !item.improvable {
+                outputs[item_index] = item.finished.first().map(|f| f.0.clone()).unwrap_or_default();
+            } else {
+                still_active.push(item_index);
+                for &(b, token, _) in &next {
+                    next_rows.push((slot * k + b) as u32);
+                    next_tokens.push(token);
+                }
+            }
+        }
+        cur_len += 1;
+        if still_active.is_empty() {
+            break;
+        }
+        let rows = index_tensor(&next_rows, model)?;
+        cache.select(&rows)?;
+        if still_active.len() < active.len() {
+            encoded = encoded.select(&rows)?;
+        }
+        active = still_active;
+        tokens = next_tokens;
+    }
+    Ok(outputs)
+}
+
+/// Inserts a finished hypothesis, keeping the best `k`, best first.
+fn insert_finished(finished: &mut Vec<(Vec<u32>, f32)>, seq: Vec<u32>, score: f32, k: usize) {
+    let at = finished.iter().position(|f| score > f.1).unwrap_or(finished.len());
+    if at < k {
+        finished.insert(at, (seq, score));
+        finished.truncate(k);
+    }
+}
+
+/// Sorts best first; equal scores keep their order (lower index first, as a stable top-k).
+fn sort_desc<T>(v: &mut [T], key: impl Fn(&T) -> f32) {
+    v.sort_by(|a, b| key(b).total_cmp(&key(a)));
+}
+
+/// The `k` largest values of `scores` as (index, value), best first.
+fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    for (i, &x) in scores.iter().enumerate() {
+        if best.len() == k && x <= best[k - 1].1 {
+            continue;
+        }
+        let at = best.iter().position(|b| x > b.1).unwrap_or(best.len());
+        best.insert(at, (i, x));
+        best.truncate(k);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_is_sorted_and_prefers_lower_index_on_ties() {
+        let got = top_k(&[0.1, 0.5, 0.3, 0.5, -1.0], 3);
+        assert_eq!(got, vec![(1, 0.5), (3, 0.5), (2, 0.3)]);
+    }
+
+    #[test]
+    fn forced_eos_leaves_only_eos_at_the_last_position() {
+        let opts = DecodeOptions {
+            num_beams: 1,
+            max_length: 5,
+            length_penalty: 1.0,
+            banned_tokens: vec![3],
+            forced_eos: Some(0),
+        };
+        let mut row = vec![0.5, 2.0, 1.0, 9.0];
+        process(&mut row, 3, &opts);
+        assert_eq!(argmax(&row), 1, "pad is banned");
+        process(&mut row, 4, &opts);
+        assert_eq!(row, vec![0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+    }
+
+    #[test]
+    fn finished_list_keeps_best_k() {
+        let mut f = Vec::new();
+        for (i, s) in [-3.0, -1.0, -2.0, -0.5].into_iter().enumerate() {
+            insert_finished(&mut f, vec![i as u32], s, 3);
+        }
+        let scores: Vec<f32> = f.iter().map(|x| x.1).collect();
+        assert_eq!(scores, vec![-0.5, -1.0, -2.0]);
+    }
+}

@@ -1,0 +1,821 @@
+//! Parses a source document into model inputs and a plan for putting their translations back.
+//!
+//! The text is cut into lines. Each line keeps its indentation, trailing whitespace and line
+//! terminator (LF, CRLF or none) as source bytes, and so do blank lines. Inside a line, what the
+//! model must not see or change is kept as source bytes too: placeholders (`[iklan_2]`), URLs,
+//! e-mail addresses, hashtags and mentions, text without letters (`***`, `2024`, `12.30 WIB`),
+//! datelines (`JAKARTA, KOMPAS.com —`), every double-quote mark, and the names after labels and
+//! in credits (`Sumber: …`, `… Foto: KCNA`), whose labels are translated by the `LABELS` table
+//! instead of by the model. The rest is cut into sentences by [`crate::segment::split`], then at
+//! quote marks and protected spans, then at clause boundaries where longer than
+//! [`DocumentOptions::max_input_chars`]; each remaining piece is one model input. Hard-wrapped
+//! paragraphs are joined before this and re-wrapped afterwards; ALL-CAPS text is sent in
+//! sentence case and upper-cased afterwards.
+//!
+//! This module does not translate and does not build the output: [`crate::reassemble`] does.
+
+use std::ops::Range;
+
+/// Options for [`Document::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentOptions {
+    /// Longest model input, in characters; a longer sentence is split at clause boundaries
+    /// (`; `, `, `, conjunctions, then any space), never truncated. Default 600.
+    pub max_input_chars: usize,
+    /// Translate labels and credit labels by table (`Sumber:` → `Source:`, `Foto: KCNA` →
+    /// `Photo: KCNA`). When off they stay as in the source. Default on.
+    pub translate_labels: bool,
+    /// Join hard-wrapped paragraphs for translation and re-wrap the English over the same lines.
+    /// Default on.
+    pub unwrap_paragraphs: bool,
+}
+
+impl Default for DocumentOptions {
+    fn default() -> Self {
+        DocumentOptions {
+            max_input_chars: 600,
+            translate_labels: true,
+            unwrap_paragraphs: true,
+        }
+    }
+}
+
+/// A parsed source document: the strings to translate and how to put their translations back
+/// (see [`crate::reassemble::reassemble`]). Owns copies of the source text it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    blocks: Vec<Block>,
+    inputs: Vec<String>,
+}
+
+/// A run of output: either pieces written one after the other, or a hard-wrapped paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Block {
+    /// Pieces written in order; line breaks are inside `Keep` pieces.
+    Flow(Vec<Piece>),
+    /// A paragraph translated as one text and spread over the source's lines.
+    Wrapped {
+        pieces: Vec<Piece>,
+        lines: Vec<WrappedLine>,
+    },
+}
+
+/// One source line of a hard-wrapped paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WrappedLine {
+    /// Indentation, written before the line's English.
+    pub(crate) head: String,
+    /// Trailing whitespace and line terminator, written after it.
+    pub(crate) tail: String,
+    /// Characters of source text on the line, which sets its share of the English.
+    pub(crate) chars: usize,
+}
+
+/// Part of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Written as is: source bytes, or a label already translated by table.
+    Keep(String),
+    /// The translation of model input `input`.
+    Model {
+        input: usize,
+        /// The source was ALL-CAPS: the input is in sentence case, the output is upper-cased.
+        upper: bool,
+        /// The input starts with a lower-case letter (it continues a sentence, as an
+        /// attribution after a quote does), so the output should too.
+        continuation: bool,
+    },
+}
+
+impl Document {
+    /// Parses `text`. Never fails: what cannot be recognised is translated as prose, and what
+    /// has no letters is kept as it is.
+    pub fn parse(text: &str, opts: &DocumentOptions) -> Document {
+        let mut parser = Parser {
+            opts,
+            inputs: Vec::new(),
+        };
+        let mut blocks = Vec::new();
+        let mut flow = Vec::new();
+        let body = match text.strip_prefix('\u{feff}') {
+            Some(rest) => {
+                keep(&mut flow, "\u{feff}");
+                rest
+            }
+            None => text,
+        };
+        let lines = split_lines(body);
+        let kinds: Vec<Kind> = lines.iter().map(|l| classify(l.content)).collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let n = if opts.unwrap_paragraphs {
+                wrapped_len(&lines, &kinds, i)
+            } else {
+                1
+            };
+            if n >= 2 {
+                if !flow.is_empty() {
+                    blocks.push(Block::Flow(std::mem::take(&mut flow)));
+                }
+                blocks.push(parser.wrapped(&lines[i..i + n]));
+            } else {
+                let line = &lines[i];
+                keep(&mut flow, line.indent);
+                match kinds[i] {
+                    Kind::Blank | Kind::Keep => keep(&mut flow, line.content),
+                    Kind::Label | Kind::Prose => parser.text(&mut flow, line.content),
+                }
+                keep(&mut flow, line.tail);
+            }
+            i += n;
+        }
+        if !flow.is_empty() {
+            blocks.push(Block::Flow(flow));
+        }
+        Document {
+            blocks,
+            inputs: parser.inputs,
+        }
+    }
+
+    /// The strings to translate, in document order; none is empty or whitespace-only, and none
+    /// contains a double-quote mark or a line break.
+    pub fn model_inputs(&self) -> &[String] {
+        &self.inputs
+    }
+
+    pub(crate) fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+}
+
+/// What follows a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rest {
+    /// A name or list of names, kept as it is (`Editor: Budi Santoso`).
+    Name,
+    /// A credit: kept when it looks like a name (`Foto: ANTARA/Budi`), translated when it is
+    /// prose (`Foto: Presiden meresmikan jalan tol di Jakarta.`). Such labels are also
+    /// recognised at the end of a line (`… pada Juni 2024. Foto: KCNA`).
+    Credit,
+    /// Prose, translated (`Baca juga: …`).
+    Prose,
+}
+
+/// A label translated by table rather than by the model.
+struct Label {
+    id: &'static str,
+    en: &'static str,
+    rest: Rest,
+}
+
+/// The labels, matched case-insensitively when followed by `:` (or, at the start of a line,
+/// when alone or followed by a count such as `(0)`), and written in the source label's case:
+/// `SUMBER:` → `SOURCE:`, `Baca Juga:` → `Read Also:`.
+const LABELS: &[Label] = &[
+    Label { id: "Baca juga", en: "Read also", rest: Rest::Prose },
+    Label { id: "Lihat juga", en: "See also", rest: Rest::Prose },
+    Label { id: "Komentar", en: "Comments", rest: Rest::Prose },
+    Label { id: "Sumber", en: "Source", rest: Rest::Credit },
+    Label { id: "Foto", en: "Photo", rest: Rest::Credit },
+    Label { id: "Ilustrasi", en: "Illustration", rest: Rest::Credit },
+    Label { id: "Grafis", en: "Graphics", rest: Rest::Credit },
+    Label { id: "Video", en: "Video", rest: Rest::Credit },
+    Label { id: "Editor", en: "Editor", rest: Rest::Name },
+    Label { id: "Penyunting", en: "Editor", rest: Rest::Name },
+    Label { id: "Penulis", en: "Writer", rest: Rest::Name },
+    Label { id: "Pewarta", en: "Reporter", rest: Rest::Name },
+    Label { id: "Reporter", en: "Reporter", rest: Rest::Name },
+    Label { id: "Kontributor", en: "Contributor", rest: Rest::Name },
+    Label { id: "Fotografer", en: "Photographer", rest: Rest::Name },
+];
+
+/// Double-quote marks: kept where the source has them, never sent to the model.
+pub(crate) fn is_quote(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{ab}' | '\u{bb}'
+    )
+}
+
+/// Hard-wrapped lines are at most this many characters, indentation included.
+const WRAP_MAX_CHARS: usize = 80;
+/// Every line of a hard-wrapped paragraph but the last has at least this many characters, so
+/// that runs of short lines (titles, lists) are never joined.
+const WRAP_MIN_CHARS: usize = 40;
+
+/// Conjunctions a long sentence may be split before, after `; ` and `, ` are exhausted.
+const CONJUNCTIONS: &[&str] = &[
+    "dan", "tetapi", "namun", "serta", "atau", "sehingga", "karena", "sedangkan", "yang", "bahwa",
+];
+
+/// One source line, cut into three contiguous slices.
+struct Line<'a> {
+    /// Leading whitespace (all of a blank line).
+    indent: &'a str,
+    /// The text between indentation and trailing whitespace.
+    content: &'a str,
+    /// Trailing whitespace and the terminator (`\n`, `\r\n` or nothing).
+    tail: &'a str,
+}
+
+impl Line<'_> {
+    fn chars(&self) -> usize {
+        self.indent.chars().count() + self.content.chars().count()
+    }
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    text.split_inclusive('\n')
+        .map(|full| {
+            let body = full.strip_suffix('\n').unwrap_or(full);
+            let body = body.strip_suffix('\r').unwrap_or(body);
+            let content_start = body.len() - body.trim_start().len();
+            let content_end = content_start + body[content_start..].trim_end().len();
+            Line {
+                indent: &full[..content_start],
+                content: &full[content_start..content_end],
+                tail: &full[content_end..],
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    /// Nothing to translate: no letters, a time, or only protected tokens.
+    Keep,
+    /// Starts with a label.
+    Label,
+    Prose,
+}
+
+fn classify(content: &str) -> Kind {
+    if content.is_empty() {
+        Kind::Blank
+    } else if !content.chars().any(char::is_alphabetic)
+        || is_time_like(content)
+        || content.split_whitespace().all(|token| {
+            !token.chars().any(char::is_alphanumeric)
+                || protected_at(token, 0)
+                    .is_some_and(|end| !token[end..].chars().any(char::is_alphanumeric))
+        })
+    {
+        Kind::Keep
+    } else if match_label_at(content, 0).is_some() {
+        Kind::Label
+    } else {
+        Kind::Prose
+    }
+}
+
+/// How many lines from `i` form a hard-wrapped paragraph (1 when none does). Conservative: all
+/// lines are prose of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
+/// [`WRAP_MIN_CHARS`], does not end a sentence or a clause (`.`, `!`, `?`, `:`, `;`), and ends
+/// where a greedy wrap at the paragraph's longest line would have had to break it; the next line
+/// does not start a list item or a dateline.
+fn wrapped_len(lines: &[Line], kinds: &[Kind], i: usize) -> usize {
+    let joins = |a: &Line, b: &Line, b_kind: Kind| {
+        let a_chars = a.chars();
+        (WRAP_MIN_CHARS..=WRAP_MAX_CHARS).contains(&a_chars)
+            && !ends_clause(a.content)
+            && trailing_credit(a.content).is_none()
+            && b_kind == Kind::Prose
+            && b.chars() <= WRAP_MAX_CHARS
+            && !starts_list_item(b.content)
+            && dateline_len(b.content).is_none()
+    };
+    if kinds[i] != Kind::Prose {
+        return 1;
+    }
+    let mut end = i + 1;
+    while end < lines.len() && joins(&lines[end - 1], &lines[end], kinds[end]) {
+        end += 1;
+    }
+    let width = lines[i..end].iter().map(Line::chars).max().unwrap_or(0);
+    for k in i..end - 1 {
+        let next_word = lines[k + 1]
+            .content
+            .split_whitespace()
+            .next()
+            .map_or(0, |w| w.chars().count());
+        if lines[k].chars() + 1 + next_word <= width {
+            return k - i + 1;
+        }
+    }
+    end - i
+}
+
+fn ends_clause(s: &str) -> bool {
+    let s = s.trim_end_matches(|c: char| is_quote(c) || matches!(c, ')' | ']' | '\'' | '’'));
+    s.ends_with(['.', '!', '?', ':', ';', '…'])
+}
+
+fn starts_list_item(s: &str) -> bool {
+    let mut words = s.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let numbered = first.len() > 1
+        && first.ends_with(['.', ')'])
+        && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit());
+    matches!(first, "-" | "*" | "•" | "–" | "—") || numbered
+}
+
+/// A label matched in a text.
+struct LabelMatch {
+    label: &'static Label,
+    /// Where the label word(s) end.
+    label_end: usize,
+    /// Where what follows the label starts: after `:` and its spaces, or the end of the text.
+    end: usize,
+    /// Followed by `:` (rather than standing alone or before a count).
+    colon: bool,
+}
+
+fn match_label_at(s: &str, p: usize) -> Option<LabelMatch> {
+    LABELS.iter().find_map(|label| {
+        let label_end = p + label.id.len();
+        if !s.get(p..label_end)?.eq_ignore_ascii_case(label.id) {
+            return None;
+        }
+        let after = &s[label_end..];
+        if let Some(rest) = after.trim_start_matches([' ', '\t']).strip_prefix(':') {
+            let end = s.len() - rest.trim_start().len();
+            return Some(LabelMatch { label, label_end, end, colon: true });
+        }
+        let count = after.starts_with(char::is_whitespace)
+            && after
+                .trim_start()
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        (p == 0 && (after.is_empty() || count)).then_some(LabelMatch {
+            label,
+            label_end,
+            end: s.len(),
+            colon: false,
+        })
+    })
+}
+
+/// A credit at the end of a text: `Foto: KCNA` or `(Foto: Dok. Pribadi)`.
+struct Credit {
+    /// Where the credit starts (its `(` if it has one).
+    start: usize,
+    label: Range<usize>,
+    en: &'static str,
+}
+
+/// The first credit label followed by a name that runs to the end of `s`. A label not at the
+/// start must follow whitespace and be capitalised (or in an opening parenthesis), so that prose
+/// such as `dengan foto: …` is left alone.
+fn trailing_credit(s: &str) -> Option<Credit> {
+    s.char_indices().find_map(|(p, _)| {
+        let m = match_label_at(s, p).filter(|m| m.colon && m.label.rest == Rest::Credit)?;
+        let before = &s[..p];
+        let (start, name) = match before.strip_suffix('(') {
+            Some(outside) if outside.is_empty() || outside.ends_with(char::is_whitespace) => {
+                let tail = &s[m.end..];
+                let tail = tail.strip_suffix('.').unwrap_or(tail);
+                (p - 1, tail.strip_suffix(')')?)
+            }
+            _ => {
+                let capitalised = s[p..].starts_with(char::is_uppercase);
+                if p != 0 && !(before.ends_with(char::is_whitespace) && capitalised) {
+                    return None;
+                }
+                (p, &s[m.end..])
+            }
+        };
+        is_name_like(name).then_some(Credit {
+            start,
+            label: p..m.label_end,
+            en: m.label.en,
+        })
+    })
+}
+
+/// Whether the text after a credit label is a name (`KCNA`, `ANTARA/Budi`, `Dok. Pribadi`,
+/// `istimewa`) rather than prose: a URL or e-mail address, or at most 60 characters in at most
+/// six words of which at most one starts in lower case (any two words pass).
+fn is_name_like(name: &str) -> bool {
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    if protected_at(name, 0) == Some(name.len()) {
+        return true;
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let lower = words
+        .iter()
+        .filter(|w| w.starts_with(char::is_lowercase))
+        .count();
+    name.chars().count() <= 60
+        && words.len() <= 6
+        && (lower <= 1 || words.len() <= 2)
+        && !name.contains(['!', '?'])
+}
+
+/// Byte length of a dateline at the start of `s`, including the dash and the spaces after it:
+/// a place in capitals (one to three words), optionally `, SOURCE` or `(SOURCE)`, then a dash,
+/// then prose with lower-case letters (so an ALL-CAPS headline with a dash is not a dateline).
+fn dateline_len(s: &str) -> Option<usize> {
+    let (dash_start, dash_end) = find_dash(s)?;
+    let head = s[..dash_start].trim_end();
+    let after = &s[dash_end..];
+    let end = s.len() - after.trim_start().len();
+    if !s[end..].chars().any(char::is_lowercase) {
+        return None;
+    }
+    let place_end = head.find([',', '(']).unwrap_or(head.len());
+    let place = head[..place_end].trim_end();
+    let words: Vec<&str> = place.split(' ').collect();
+    let place_ok = (1..=3).contains(&words.len())
+        && words.iter().all(|w| {
+            w.chars().any(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_uppercase() || matches!(c, '.' | '\'' | '-'))
+        })
+        && place.chars().filter(|c| c.is_uppercase()).count() >= 3;
+    let source = &head[place_end..];
+    let source_ok = !source.contains(is_quote) && !source.contains(". ");
+    (place_ok && source_ok).then_some(end)
+}
+
+/// The first dash in the first 60 characters that can end a dateline: `—` or `–` anywhere,
+/// `-` or `--` only between spaces.
+fn find_dash(s: &str) -> Option<(usize, usize)> {
+    s.char_indices().take(60).find_map(|(i, c)| match c {
+        '—' | '–' => Some((i, i + c.len_utf8())),
+        '-' if s[..i].ends_with(' ') => {
+            let len = if s[i + 1..].starts_with('-') { 2 } else { 1 };
+            s[i + len..].starts_with(' ').then_some((i, i + len))
+        }
+        _ => None,
+    })
+}
+
+/// A time or number with only time-zone words (`12.30 WIB`), which needs no translation.
+fn is_time_like(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_digit())
+        && s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .all(|w| matches!(w, "WIB" | "WITA" | "WIT"))
+}
+
+/// ALL-CAPS text: no lower-case letter, at least two words of two or more letters and at least
+/// ten letters, so that a line of acronyms (`KPK, BPK`) is not taken for a headline.
+fn is_all_caps(s: &str) -> bool {
+    let letters = s.chars().filter(|c| c.is_uppercase()).count();
+    let words = s
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    !s.chars().any(char::is_lowercase) && letters >= 10 && words >= 2
+}
+
+fn sentence_case(s: &str) -> String {
+    let lower = s.to_lowercase();
+    match lower.char_indices().find(|(_, c)| c.is_alphabetic()) {
+        Some((i, c)) => format!("{}{}{}", &lower[..i], c.to_uppercase(), &lower[i + c.len_utf8()..]),
+        None => lower,
+    }
+}
+
+/// The English label for `source` (a match of `en`'s Indonesian), in the source's case.
+fn label_case(source: &str, en: &str) -> String {
+    let mut letters = source.chars().filter(|c| c.is_alphabetic());
+    if letters.clone().all(char::is_uppercase) {
+        en.to_uppercase()
+    } else if letters.all(char::is_lowercase) {
+        en.to_lowercase()
+    } else if source.contains(' ') && source.split(' ').all(|w| w.starts_with(char::is_uppercase)) {
+        en.split(' ')
+            .map(|w| {
+                let mut cs = w.chars();
+                cs.next()
+                    .map_or(String::new(), |c| c.to_uppercase().chain(cs).collect())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        en.to_owned()
+    }
+}
+
+/// End of the protected token (URL, e-mail address, placeholder, hashtag or mention) that starts
+/// at `i`, without trailing punctuation. The caller checks that `i` starts a token.
+fn protected_at(s: &str, i: usize) -> Option<usize> {
+    let rest = &s[i..];
+    let len = rest
+        .find(|c: char| c.is_whitespace() || is_quote(c) || c == '<' || c == '>')
+        .unwrap_or(rest.len());
+    let token = trim_token(&rest[..len]);
+    let protected = is_url(token) || is_email(token) || is_placeholder(token) || is_tag(token);
+    (!token.is_empty() && protected).then_some(i + token.len())
+}
+
+/// A token without the punctuation that ends the sentence around it (`https://x.id).` → `https://x.id`).
+fn trim_token(mut t: &str) -> &str {
+    loop {
+        let unbalanced = |open: char, close: char| {
+            t.ends_with(close) && t.matches(open).count() < t.matches(close).count()
+        };
+        if t.ends_with(['.', ',', ';', ':', '!', '?', '\'', '’', '…'])
+            || unbalanced('(', ')')
+            || unbalanced('[', ']')
+        {
+            t = &t[..t.len() - t.chars().next_back().map_or(0, char::len_utf8)];
+        } else {
+            return t;
+        }
+    }
+}
+
+fn is_url(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    ["http://", "https://", "ftp://", "www."]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len() + 2)
+}
+
+fn is_email(t: &str) -> bool {
+    let Some((local, domain)) = t.split_once('@') else {
+        return false;
+    };
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+        && domain.contains('.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && !domain.starts_with('.')
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// `[iklan_2]`, `{{nama}}`: a bracketed word without spaces.
+fn is_placeholder(t: &str) -> bool {
+    let inner = if t.starts_with('[') && t.ends_with(']') {
+        &t[1..t.len() - 1]
+    } else if t.starts_with('{') && t.ends_with('}') {
+        t.trim_start_matches('{').trim_end_matches('}')
+    } else {
+        return false;
+    };
+    !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.:=#/".contains(c))
+}
+
+/// `#Pemilu2024`, `@kompascom`.
+fn is_tag(t: &str) -> bool {
+    let Some(name) = t.strip_prefix(['#', '@']) else {
+        return false;
+    };
+    name.chars().any(char::is_alphabetic)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || (t.starts_with('@') && c == '.'))
+}
+
+/// Appends source bytes, merging with a preceding `Keep`.
+fn keep(out: &mut Vec<Piece>, s: &str) {
+    if s.is_empty() {
+        return;
+    }
+    match out.last_mut() {
+        Some(Piece::Keep(k)) => k.push_str(s),
+        _ => out.push(Piece::Keep(s.to_owned())),
+    }
+}
+
+struct Parser<'o> {
+    opts: &'o DocumentOptions,
+    inputs: Vec<String>,
+}
+
+impl Parser<'_> {
+    fn wrapped(&mut self, lines: &[Line]) -> Block {
+        let joined = lines.iter().map(|l| l.content).collect::<Vec<_>>().join(" ");
+        let mut pieces = Vec::new();
+        self.text(&mut pieces, &joined);
+        let lines = lines
+            .iter()
+            .map(|l| WrappedLine {
+                head: l.indent.to_owned(),
+                tail: l.tail.to_owned(),
+                chars: l.content.chars().count(),
+            })
+            .collect();
+        Block::Wrapped { pieces, lines }
+    }
+
+    /// A line's content (or a joined paragraph): label, dateline, credit, then prose.
+    fn text(&mut self, out: &mut Vec<Piece>, text: &str) {
+        if let Some(m) = match_label_at(text, 0) {
+            self.label(out, &text[..m.label_end], m.label.en);
+            keep(out, &text[m.label_end..m.end]);
+            let rest = &text[m.end..];
+            match m.label.rest {
+                Rest::Name => self.names(out, rest),
+                Rest::Credit if is_name_like(rest) => self.names(out, rest),
+                _ => self.prose(out, rest),
+            }
+            return;
+        }
+        let body_start = dateline_len(text).unwrap_or(0);
+        keep(out, &text[..body_start]);
+        let body = &text[body_start..];
+        match trailing_credit(body) {
+            Some(credit) => {
+                let prose = body[..credit.start].trim_end();
+                self.prose(out, prose);
+                keep(out, &body[prose.len()..credit.label.start]);
+                self.label(out, &body[credit.label.clone()], credit.en);
+                keep(out, &body[credit.label.end..]);
+            }
+            None => self.prose(out, body),
+        }
+    }
+
+    fn label(&self, out: &mut Vec<Piece>, source: &str, en: &str) {
+        if self.opts.translate_labels {
+            keep(out, &label_case(source, en));
+        } else {
+            keep(out, source);
+        }
+    }
+
+    /// Names after a label, kept as they are except for further labels after a space
+    /// (`Budi | Editor: Ani`).
+    fn names(&self, out: &mut Vec<Piece>, s: &str) {
+        let mut done = 0;
+        for (p, _) in s.char_indices() {
+            if p < done || !s[..p].ends_with(char::is_whitespace) {
+                continue;
+            }
+            if let Some(m) = match_label_at(s, p).filter(|m| m.colon) {
+                keep(out, &s[done..p]);
+                self.label(out, &s[p..m.label_end], m.label.en);
+                done = m.label_end;
+            }
+        }
+        keep(out, &s[done..]);
+    }
+
+    fn prose(&mut self, out: &mut Vec<Piece>, text: &str) {
+        let upper = is_all_caps(text);
+        let mut pos = 0;
+        // Defensive against a splitter that breaks its contract: bytes outside valid ranges are
+        // still translated unless they are whitespace, so nothing is lost.
+        let mut take_gap = |this: &mut Self, out: &mut Vec<Piece>, gap: &str| {
+            if gap.trim().is_empty() {
+                keep(out, gap);
+            } else {
+                this.segment(out, gap, upper);
+            }
+        };
+        for range in crate::segment::split(text) {
+            let valid = pos <= range.start
+                && range.start < range.end
+                && text.is_char_boundary(range.start)
+                && text.get(range.end..).is_some();
+            if !valid {
+                continue;
+            }
+            take_gap(self, out, &text[pos..range.start]);
+            self.segment(out, &text[range.clone()], upper);
+            pos = range.end;
+        }
+        take_gap(self, out, &text[pos..]);
+    }
+
+    /// One sentence: quote marks and protected tokens are kept, the runs between them translated.
+    fn segment(&mut self, out: &mut Vec<Piece>, seg: &str, upper: bool) {
+        let mut run = 0;
+        let mut i = 0;
+        let mut prev: Option<char> = None;
+        while let Some(c) = seg[i..].chars().next() {
+            let token_start =
+                prev.is_none_or(|p| p.is_whitespace() || is_quote(p) || "([{<".contains(p));
+            let kept_end = if is_quote(c) {
+                Some(i + c.len_utf8())
+            } else if token_start {
+                protected_at(seg, i)
+            } else {
+                None
+            };
+            match kept_end {
+                Some(end) => {
+                    self.run(out, &seg[run..i], upper);
+                    keep(out, &seg[i..end]);
+                    prev = seg[..end].chars().next_back();
+                    i = end;
+                    run = end;
+                }
+                None => {
+                    prev = Some(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+        self.run(out, &seg[run..], upper);
+    }
+
+    /// Text between kept spans. Leading punctuation (`, ` after a quote or URL) and trailing
+    /// openers and dashes stay as source bytes; what remains goes to the model if it has letters.
+    fn run(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
+        let lead = |c: char| c.is_whitespace() || ",;:.!?…)]}-–—".contains(c);
+        let trail = |c: char| c.is_whitespace() || "([{-–—".contains(c);
+        let rest = text.trim_start_matches(lead);
+        let core = rest.trim_end_matches(trail);
+        keep(out, &text[..text.len() - rest.len()]);
+        if core.chars().any(char::is_alphabetic) && !is_time_like(core) {
+            self.model(out, core, upper);
+        } else {
+            keep(out, core);
+        }
+        keep(out, &rest[core.len()..]);
+    }
+
+    fn model(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
+        let mut parts = Vec::new();
+        split_long(text, self.opts.max_input_chars.max(1), 0, &mut parts);
+        let mut pos = 0;
+        for part in parts {
+            keep(out, &text[pos..part.start]);
+            let s = &text[part.clone()];
+            if s.chars().any(char::is_alphabetic) {
+                out.push(Piece::Model {
+                    input: self.inputs.len(),
+                    upper,
+                    continuation: !upper && s.starts_with(char::is_lowercase),
+                });
+                self.inputs.push(if upper { sentence_case(s) } else { s.to_owned() });
+            } else {
+                keep(out, s);
+            }
+            pos = part.end;
+        }
+        keep(out, &text[pos..]);
+    }
+}
+
+/// Cuts `text` (at offset `base` in the input) into ranges of at most `max` characters,
+/// separated by whitespace or (as a last resort, inside an overlong word) by nothing.
+fn split_long(text: &str, max: usize, base: usize, out: &mut Vec<Range<usize>>) {
+    if text.chars().count() <= max {
+        out.push(base..base + text.len());
+        return;
+    }
+    match clause_cut(text) {
+        Some((left_end, right_start)) => {
+            split_long(&text[..left_end], max, base, out);
+            split_long(&text[right_start..], max, base + right_start, out);
+        }
+        None => {
+            let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+            out.push(base..base + cut);
+            split_long(&text[cut..], max, base + cut, out);
+        }
+    }
+}
+
+/// The best place to cut a long text, as (end of the left part, start of the right part):
+/// `; `, then `, `, then before a conjunction, then any whitespace; at the first of these kinds
+/// that occurs, the cut nearest the middle. `None` when there is no whitespace to cut at.
+fn clause_cut(text: &str) -> Option<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let after_mark = |mark: &'static str| {
+        text.match_indices(mark)
+            .map(|(i, _)| {
+                let right = i + 1;
+                (right, text.len() - text[right..].trim_start().len())
+            })
+            .collect::<Vec<_>>()
+    };
+    let conjunctions = CONJUNCTIONS
+        .iter()
+        .flat_map(|w| lower.match_indices(&format!(" {w} ")).map(|(i, _)| (i, i + 1)).collect::<Vec<_>>())
+        .collect::<Vec<_>>();
+    let spaces = text
+        .char_indices()
+        .filter(|&(i, c)| c.is_whitespace() && !text[..i].ends_with(char::is_whitespace))
+        .map(|(i, _)| (i, text.len() - text[i..].trim_start().len()))
+        .collect::<Vec<_>>();
+    let has_word = |s: &str| s.chars().any(char::is_alphanumeric);
+    let mid = text.len() / 2;
+    [after_mark("; "), after_mark(", "), conjunctions, spaces]
+        .into_iter()
+        .find_map(|cuts| {
+            cuts.into_iter()
+                .filter(|&(l, r)| has_word(&text[..l]) && has_word(&text[r..]))
+                .min_by_key(|&(l, _)| l.abs_diff(mid))
+        })
+}

@@ -1,0 +1,22 @@
+//! terjemah: Indonesian → English machine translation with MarianMT (opus-mt-id-en) on candle.
+//!
+//! ```text
+//! input lines ─► tokenizer ─► batch (length-sorted, token budget) ─► model (encode once)
+//!             ─► decode (greedy / beam, per-step cache) ─► tokenizer (detokenize) ─► output lines
+//! ```
+//!
+//! [`Translator`] is the library entry point; [`cli`] and [`pipeline`] drive it from the command line.
+
+pub mod batch;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod device;
+pub mod files;
+pub mod hub;
+pub mod model;
+pub mod pipeline;
+pub mod tokenizer;
+pub mod translator;
+
+pub use translator::{TranslateOptions, Translator};

@@ -1,0 +1,399 @@
+//! The Marian encoder-decoder (post-norm Transformer, opus-mt flavour) on candle-nn.
+//!
+//! Written for padded batches: an additive padding mask in encoder self-attention and in
+//! cross-attention, cross-attention keys/values computed once per batch, and a self-attention cache
+//! that the caller owns, so that beam search can reorder rows and drop finished ones. Numerics follow
+//! transformers' `modeling_marian.py`. This module knows nothing of tokens as text or of search.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use candle_core::{DType, Device, IndexOp, Module, Tensor};
+use candle_nn::{layer_norm, linear, LayerNorm, LayerNormConfig, Linear, VarBuilder};
+
+use crate::config::MarianConfig;
+
+/// Loaded Marian weights on one device.
+pub struct Marian {
+    embed: Tensor,
+    embed_scale: f64,
+    positions: Tensor,
+    encoder: Vec<EncoderLayer>,
+    decoder: Vec<DecoderLayer>,
+    final_logits_bias: Tensor,
+    activation: Activation,
+    device: Device,
+    dtype: DType,
+    pad: u32,
+}
+
+/// The source side of a batch after encoding: what every decoding step attends to.
+pub struct Encoded {
+    /// Per decoder layer: cross-attention keys and values, `(batch, heads, src_len, head_dim)`.
+    cross: Vec<(Tensor, Tensor)>,
+    /// Additive mask `(batch, 1, 1, src_len)`: 0 for tokens, a large negative value for padding;
+    /// `None` when no row is padded.
+    mask: Option<Tensor>,
+}
+
+impl Encoded {
+    /// Keeps the rows `rows` (in that order, repeats allowed): beam expansion and dropping finished rows.
+    pub fn select(&self, rows: &Tensor) -> Result<Self> {
+        let cross = self
+            .cross
+            .iter()
+            .map(|(k, v)| Ok((k.index_select(rows, 0)?, v.index_select(rows, 0)?)))
+            .collect::<Result<_>>()?;
+        let mask = self.mask.as_ref().map(|m| m.index_select(rows, 0)).transpose()?;
+        Ok(Self { cross, mask })
+    }
+}
+
+/// Decoder self-attention keys and values of the tokens generated so far, owned by the search.
+pub struct DecoderCache {
+    /// Per decoder layer: `(batch, heads, capacity, head_dim)` buffers, filled up to `len`.
+    layers: Vec<(Tensor, Tensor)>,
+    len: usize,
+}
+
+impl DecoderCache {
+    /// Number of tokens already fed to the decoder (also the next token's position).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first step.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Keeps the rows `rows` (in that order, repeats allowed).
+    pub fn select(&mut self, rows: &Tensor) -> Result<()> {
+        for (k, v) in &mut self.layers {
+            *k = k.index_select(rows, 0)?;
+            *v = v.index_select(rows, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Writes this step's keys and values at position `len`, doubling the buffers when full, and
+    /// returns the filled part.
+    fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        let len = self.len;
+        let (ck, cv) = &mut self.layers[layer];
+        if len >= ck.dim(2)? {
+            let grow = |t: &Tensor| -> Result<Tensor> {
+                let (b, h, capacity, d) = t.dims4()?;
+                let extra = Tensor::zeros((b, h, capacity.max(8), d), t.dtype(), t.device())?;
+                Ok(Tensor::cat(&[t, &extra], 2)?)
+            };
+            *ck = grow(ck)?;
+            *cv = grow(cv)?;
+        }
+        ck.slice_set(k, 2, len)?;
+        cv.slice_set(v, 2, len)?;
+        Ok((ck.narrow(2, 0, len + 1)?, cv.narrow(2, 0, len + 1)?))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Activation {
+    Swish,
+    Gelu,
+    Relu,
+}
+
+impl Activation {
+    fn apply(self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Activation::Swish => x.silu(),
+            Activation::Gelu => x.gelu_erf(),
+            Activation::Relu => x.relu(),
+        }
+    }
+}
+
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out: Linear,
+    heads: usize,
+    head_dim: usize,
+    scale: f64,
+}
+
+impl Attention {
+    fn load(vb: VarBuilder, d_model: usize, heads: usize) -> Result<Self> {
+        let head_dim = d_model / heads;
+        Ok(Self {
+            q: linear(d_model, d_model, vb.pp("q_proj"))?,
+            k: linear(d_model, d_model, vb.pp("k_proj"))?,
+            v: linear(d_model, d_model, vb.pp("v_proj"))?,
+            out: linear(d_model, d_model, vb.pp("out_proj"))?,
+            heads,
+            head_dim,
+            scale: (head_dim as f64).powf(-0.5),
+        })
+    }
+
+    /// `(batch, len, d_model)` → `(batch, heads, len, head_dim)`.
+    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        Ok(x.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()?)
+    }
+
+    fn keys_values(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok((self.split_heads(&self.k.forward(x)?)?, self.split_heads(&self.v.forward(x)?)?))
+    }
+
+    /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask.
+    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (b, t, d) = x.dims3()?;
+        let q = self.split_heads(&(self.q.forward(x)? * self.scale)?)?;
+        let mut scores = q.matmul(&k.t()?)?;
+        if let Some(mask) = mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let ctx = probs.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
+        Ok(self.out.forward(&ctx)?)
+    }
+}
+
+struct EncoderLayer {
+    attn: Attention,
+    attn_norm: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+    final_norm: LayerNorm,
+}
+
+struct DecoderLayer {
+    attn: Attention,
+    attn_norm: LayerNorm,
+    cross: Attention,
+    cross_norm: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+    final_norm: LayerNorm,
+}
+
+fn norm(d: usize, vb: VarBuilder) -> Result<LayerNorm> {
+    // torch.nn.LayerNorm's default epsilon, which Marian keeps.
+    Ok(layer_norm(d, LayerNormConfig::from(1e-5), vb)?)
+}
+
+/// Marian's sinusoidal table: sines in the first half of each row, cosines in the second (not
+/// interleaved), computed in f64 as transformers does with numpy.
+fn sinusoidal_positions(n_pos: usize, dim: usize, device: &Device) -> Result<Tensor> {
+    let half = dim.div_ceil(2);
+    let mut table = vec![0f32; n_pos * dim];
+    for pos in 0..n_pos {
+        for j in 0..dim {
+            let angle = pos as f64 / 10000f64.powf((2 * (j / 2)) as f64 / dim as f64);
+            let (col, value) = if j % 2 == 0 {
+                (j / 2, angle.sin())
+            } else {
+                (half + j / 2, angle.cos())
+            };
+            table[pos * dim + col] = value as f32;
+        }
+    }
+    Ok(Tensor::from_vec(table, (n_pos, dim), device)?)
+}
+
+/// Which weights file a model directory offers.
+pub enum Weights<'a> {
+    /// `model.safetensors`, memory-mapped.
+    Safetensors(&'a Path),
+    /// `pytorch_model.bin`, a PyTorch zip pickle.
+    Pytorch(&'a Path),
+}
+
+impl Marian {
+    /// Builds the model from a checkpoint's weights.
+    pub fn load(config: &MarianConfig, weights: Weights, dtype: DType, device: &Device) -> Result<Self> {
+        let vb = match weights {
+            // SAFETY: the file is memory-mapped read-only; terjemah never writes model files while
+            // loading them, and the hub cache replaces files by rename rather than in place.
+            Weights::Safetensors(path) => unsafe {
+                VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
+                    .with_context(|| format!("{}: cannot read weights", path.display()))?
+            },
+            Weights::Pytorch(path) => VarBuilder::from_pth(path, dtype, device)
+                .with_context(|| format!("{}: cannot read weights", path.display()))?,
+        };
+        Self::from_var_builder(config, vb, dtype, device)
+    }
+
+    fn from_var_builder(config: &MarianConfig, vb: VarBuilder, dtype: DType, device: &Device) -> Result<Self> {
+        let d = config.d_model;
+        let vocab = config.vocab_size;
+        let root = if vb.contains_tensor("model.shared.weight")
+            || vb.contains_tensor("model.encoder.embed_tokens.weight")
+        {
+            vb.pp("model")
+        } else {
+            vb.clone()
+        };
+        // Tied checkpoints store the shared table under one of these names, depending on the writer.
+        let embed = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
+            .iter()
+            .find(|name| root.contains_tensor(name))
+            .map(|name| root.get((vocab, d), name))
+            .unwrap_or_else(|| root.get((vocab, d), "shared.weight"))?;
+        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
+            vb.get((1, config.target_vocab_size()), "final_logits_bias")?
+        } else {
+            Tensor::zeros((1, config.target_vocab_size()), dtype, device)?
+        }
+        .squeeze(0)?;
+        let encoder = (0..config.encoder_layers)
+            .map(|i| {
+                let vb = root.pp(format!("encoder.layers.{i}"));
+                Ok(EncoderLayer {
+                    attn: Attention::load(vb.pp("self_attn"), d, config.encoder_attention_heads)?,
+                    attn_norm: norm(d, vb.pp("self_attn_layer_norm"))?,
+                    fc1: linear(d, config.encoder_ffn_dim, vb.pp("fc1"))?,
+                    fc2: linear(config.encoder_ffn_dim, d, vb.pp("fc2"))?,
+                    final_norm: norm(d, vb.pp("final_layer_norm"))?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let decoder = (0..config.decoder_layers)
+            .map(|i| {
+                let vb = root.pp(format!("decoder.layers.{i}"));
+                Ok(DecoderLayer {
+                    attn: Attention::load(vb.pp("self_attn"), d, config.decoder_attention_heads)?,
+                    attn_norm: norm(d, vb.pp("self_attn_layer_norm"))?,
+                    cross: Attention::load(vb.pp("encoder_attn"), d, config.decoder_attention_heads)?,
+                    cross_norm: norm(d, vb.pp("encoder_attn_layer_norm"))?,
+                    fc1: linear(d, config.decoder_ffn_dim, vb.pp("fc1"))?,
+                    fc2: linear(config.decoder_ffn_dim, d, vb.pp("fc2"))?,
+                    final_norm: norm(d, vb.pp("final_layer_norm"))?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let activation = match config.activation_function.as_str() {
+            "swish" | "silu" => Activation::Swish,
+            "gelu" => Activation::Gelu,
+            _ => Activation::Relu,
+        };
+        Ok(Self {
+            embed,
+            embed_scale: if config.scale_embedding { (d as f64).sqrt() } else { 1.0 },
+            positions: sinusoidal_positions(config.max_position_embeddings, d, device)?.to_dtype(dtype)?,
+            encoder,
+            decoder,
+            final_logits_bias,
+            activation,
+            device: device.clone(),
+            dtype,
+            pad: config.pad_token_id,
+        })
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Longest sequence the position table covers.
+    pub fn max_positions(&self) -> usize {
+        self.positions.dim(0).unwrap_or(0)
+    }
+
+    fn embed_tokens(&self, ids: &Tensor, start: usize) -> Result<Tensor> {
+        let (b, len) = ids.dims2()?;
+        let d = self.embed.dim(1)?;
+        let tokens = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, len, d))?;
+        let tokens = (tokens * self.embed_scale)?;
+        Ok(tokens.broadcast_add(&self.positions.narrow(0, start, len)?)?)
+    }
+
+    /// Encodes a right-padded batch of source ids (`rows` of possibly different lengths).
+    pub fn encode(&self, rows: &[Vec<u32>]) -> Result<Encoded> {
+        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(rows.len() * width);
+        let mut mask = Vec::with_capacity(rows.len() * width);
+        for row in rows {
+            ids.extend(row.iter().copied().chain(std::iter::repeat(self.pad).take(width - row.len())));
+            mask.extend((0..width).map(|i| if i < row.len() { 0f32 } else { f32::MIN }));
+        }
+        let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
+        let padded = rows.iter().any(|r| r.len() < width);
+        let mask = if padded {
+            let m = Tensor::from_vec(mask, (rows.len(), 1, 1, width), &self.device)?;
+            Some(m.to_dtype(self.dtype)?)
+        } else {
+            None
+        };
+        let mut h = self.embed_tokens(&ids, 0)?;
+        for layer in &self.encoder {
+            let (k, v) = layer.attn.keys_values(&h)?;
+            let a = layer.attn.attend(&h, &k, &v, mask.as_ref())?;
+            h = layer.attn_norm.forward(&(h + a)?)?;
+            let f = layer.fc2.forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
+            h = layer.final_norm.forward(&(h + f)?)?;
+        }
+        let cross = self
+            .decoder
+            .iter()
+            .map(|layer| layer.cross.keys_values(&h))
+            .collect::<Result<_>>()?;
+        Ok(Encoded { cross, mask })
+    }
+
+    /// An empty self-attention cache for `batch` rows, sized for `capacity` steps (it grows if needed).
+    pub fn new_cache(&self, batch: usize, capacity: usize) -> Result<DecoderCache> {
+        let layers = self
+            .decoder
+            .iter()
+            .map(|layer| {
+                let shape = (batch, layer.attn.heads, capacity.max(1), layer.attn.head_dim);
+                Ok((
+                    Tensor::zeros(shape, self.dtype, &self.device)?,
+                    Tensor::zeros(shape, self.dtype, &self.device)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(DecoderCache { layers, len: 0 })
+    }
+
+    /// Feeds one token per row and returns next-token logits `(batch, vocab)` in f32.
+    pub fn decode_step(&self, tokens: &[u32], encoded: &Encoded, cache: &mut DecoderCache) -> Result<Tensor> {
+        let ids = Tensor::from_slice(tokens, (tokens.len(), 1), &self.device)?;
+        let mut h = self.embed_tokens(&ids, cache.len)?;
+        for (i, layer) in self.decoder.iter().enumerate() {
+            let (k, v) = layer.attn.keys_values(&h)?;
+            let (k, v) = cache.append(i, &k, &v)?;
+            let a = layer.attn.attend(&h, &k, &v, None)?;
+            h = layer.attn_norm.forward(&(h + a)?)?;
+            let (ck, cv) = &encoded.cross[i];
+            let c = layer.cross.attend(&h, ck, cv, encoded.mask.as_ref())?;
+            h = layer.cross_norm.forward(&(h + c)?)?;
+            let f = layer.fc2.forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
+            h = layer.final_norm.forward(&(h + f)?)?;
+        }
+        cache.len += 1;
+        let h = h.i((.., 0, ..))?;
+        let logits = h.matmul(&self.embed.t()?)?.broadcast_add(&self.final_logits_bias)?;
+        Ok(logits.to_dtype(DType::F32)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_put_sines_first_and_cosines_second() {
+        let t = sinusoidal_positions(3, 4, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(t[0], vec![0.0, 0.0, 1.0, 1.0]);
+        let expect = [1f64.sin(), (1.0 / 100f64).sin(), 1f64.cos(), (1.0 / 100f64).cos()];
+        for (got, want) in t[1].iter().zip(expect) {
+            assert!((*got as f64 - want).abs() < 1e-6, "{:?}", t[1]);
+        }
+    }
+}

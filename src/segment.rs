@@ -1,0 +1,702 @@
+//! Rule-based sentence segmentation for Indonesian news text.
+//!
+//! [`split`] returns byte ranges into its input rather than strings, so a caller
+//! can translate sentence by sentence and put the results back where the
+//! sources were, keeping the whitespace between them.
+//!
+//! A boundary is a terminal mark (`.`, `?`, `!`, `…`, or a run such as `...` or
+//! `?!`), then any closing quotes or brackets (they belong to the sentence), then
+//! whitespace, then something that can open a sentence: an upper-case letter, a
+//! digit, a currency sign, or an opening quote or bracket that is not followed by
+//! a lower-case word. That one rule already keeps decimals, times, dates, URLs
+//! and e-mail addresses whole (no whitespace after their dots) and keeps a
+//! lower-case attribution with its quote (`"Benarkah?" tanya dia.`). The rest
+//! of the module is about periods that do not end a sentence even though a
+//! capital follows: abbreviations (a table grouped by how their period behaves),
+//! degrees and dotted forms (`S.H.`, `M.Si.`, `a.n.`), single initials
+//! (`B. J. Habibie`) and list markers (`1.` at the start of a line).
+//!
+//! What it deliberately does not do:
+//! - split where there is no whitespace (`2020.Per 26 Maret` is one sentence):
+//!   the ranges must be separated by whitespace, and such text is a scraping
+//!   error that a rule cannot tell from a URL or a decimal;
+//! - split where there is no terminal mark: a newline counts as a space, so a
+//!   title or caption without a final period runs into what follows;
+//! - keep a quotation whole: `"S1. S2," ujar Kim.` gives `"S1.` and
+//!   `S2," ujar Kim.`, and pairing the quote marks is the caller's job;
+//! - use statistics: an abbreviation or initial that really ends a sentence
+//!   (`... oleh Budi, S.H. Ia ...`, `... vitamin C. Ia ...`) is not split, and a
+//!   capitalised attribution after `?` (`"Benarkah?" Tanya dia.`) is.
+
+use std::ops::Range;
+
+/// Byte ranges of the sentences in `text`, in order. Ranges never include
+/// leading/trailing whitespace; the bytes between consecutive ranges (and before
+/// the first / after the last) are whitespace only. Empty or whitespace-only text
+/// gives no ranges. Newlines inside `text` are treated like spaces (callers may
+/// pass a hard-wrapped paragraph joined or not).
+pub fn split(text: &str) -> Vec<Range<usize>> {
+    let mut sentences = Vec::new();
+    let Some(mut start) = skip_whitespace(text, 0) else {
+        return sentences;
+    };
+    let mut i = start;
+    while let Some(c) = text[i..].chars().next() {
+        if !is_terminal(c) {
+            i += c.len_utf8();
+            continue;
+        }
+        let mark_end = i + text[i..]
+            .find(|c: char| !is_terminal(c) && !is_closer(c))
+            .unwrap_or(text.len() - i);
+        let Some(next) = skip_whitespace(text, mark_end) else {
+            break;
+        };
+        if next > mark_end && ends_sentence(text, start, i, mark_end, next) {
+            sentences.push(start..mark_end);
+            start = next;
+        }
+        i = next;
+    }
+    let end = start + text[start..].trim_end().len();
+    sentences.push(start..end);
+    sentences
+}
+
+/// Whether the terminal mark at `mark..mark_end`, followed by whitespace and
+/// then `text[next..]`, ends the sentence that began at `sentence_start`.
+fn ends_sentence(
+    text: &str,
+    sentence_start: usize,
+    mark: usize,
+    mark_end: usize,
+    next: usize,
+) -> bool {
+    let rest = &text[next..];
+    if !can_open_sentence(rest) {
+        return false;
+    }
+    let mut marks = text[mark..mark_end].chars();
+    if marks.next() != Some('.') || marks.next().is_some_and(is_terminal) {
+        // `?`, `!` and ellipses have no abbreviation to worry about.
+        return true;
+    }
+    let token_start = text[..mark]
+        .trim_end_matches(|c: char| !c.is_whitespace())
+        .len();
+    let token = &text[token_start..mark];
+    let word = token.trim_start_matches(is_opener);
+    if word.is_empty() || word.ends_with(is_closer) {
+        return true;
+    }
+    match abbreviation(word, &text[..token_start]) {
+        Some(Period::Never) => return false,
+        Some(Period::BeforeCapital) => return starts_capitalised(rest),
+        None => {}
+    }
+    if is_dotted_abbreviation(word) {
+        return false;
+    }
+    // Initials and list markers are written with a bare period: `B.` or `1.`
+    // inside quotes or brackets is a quoted word, not a name or a list.
+    if mark_end == mark + 1 {
+        let mut chars = word.chars();
+        let single = chars.next().filter(|_| chars.next().is_none());
+        if single.is_some_and(char::is_uppercase) {
+            return false;
+        }
+        if token == word
+            && is_list_label(word)
+            && (token_start == sentence_start || starts_line(&text[..token_start]))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// How the period after an abbreviation behaves.
+#[derive(Clone, Copy)]
+enum Period {
+    /// A name, number or place always follows, so the period never ends a
+    /// sentence inside a text.
+    Never,
+    /// The word can close a clause, so the period ends the sentence when a
+    /// capitalised word follows, and only then.
+    BeforeCapital,
+}
+
+/// Abbreviations, written as they appear in text without the final period.
+/// An entry starting with a lower-case letter also matches its capitalised form
+/// (`dll` matches `Dll.` opening a sentence); one starting with a capital
+/// matches only itself, so that the vegetable in `membeli kol.` is not the rank
+/// `Kol.` and the all-caps acronym `NO.` is not `No.`. An entry with a space is
+/// matched against the word and the one before it. Degrees such as `S.H.`,
+/// `M.Si.` and `S.Pd.` are not listed: [`is_dotted_abbreviation`] knows them by
+/// their shape.
+const ABBREVIATIONS: &[(&str, Period)] = {
+    use Period::{BeforeCapital, Never};
+    &[
+        // Titles and forms of address: a name follows.
+        ("Bp", Never),
+        ("Bpk", Never),
+        ("Sdr", Never),
+        ("Sdri", Never),
+        ("Yth", Never),
+        ("Tn", Never),
+        ("Ny", Never),
+        ("Nn", Never),
+        ("Mr", Never),
+        ("Mrs", Never),
+        ("Ms", Never),
+        ("Dr", Never),
+        ("dr", Never),
+        ("drg", Never),
+        ("Drs", Never),
+        ("Dra", Never),
+        ("Prof", Never),
+        ("Ir", Never),
+        ("Hj", Never),
+        ("KH", Never),
+        ("Ust", Never),
+        ("Pdt", Never),
+        ("St", Never),
+        ("Moh", Never),
+        ("Moch", Never),
+        ("Muh", Never),
+        ("Mhd", Never),
+        ("Abd", Never),
+        ("Jend", Never),
+        ("Kol", Never),
+        ("Letkol", Never),
+        ("Kapt", Never),
+        ("Pol", Never),
+        ("Purn", Never),
+        // Reference words: a number, a place or a company name follows.
+        ("no", Never),
+        ("jl", Never),
+        ("jln", Never),
+        ("Gg", Never),
+        ("Kav", Never),
+        ("Lt", Never),
+        ("Kp", Never),
+        ("Ds", Never),
+        ("kab", Never),
+        ("kec", Never),
+        ("kel", Never),
+        ("prov", Never),
+        ("rp", Never),
+        ("PT", Never),
+        ("CV", Never),
+        ("Tbk", Never),
+        ("vs", Never),
+        ("hlm", Never),
+        ("gbr", Never),
+        ("Tel", Never),
+        ("telp", Never),
+        ("tgl", Never),
+        ("pkl", Never),
+        // Clause-closing words: lists, co-authors, company suffixes, months.
+        ("dll", BeforeCapital),
+        ("dsb", BeforeCapital),
+        ("dst", BeforeCapital),
+        ("tsb", BeforeCapital),
+        ("dkk", BeforeCapital),
+        ("etc", BeforeCapital),
+        ("et al", BeforeCapital),
+        ("Jr", BeforeCapital),
+        ("Sr", BeforeCapital),
+        ("Inc", BeforeCapital),
+        ("Ltd", BeforeCapital),
+        ("Corp", BeforeCapital),
+        ("Co", BeforeCapital),
+        ("Jan", BeforeCapital),
+        ("Feb", BeforeCapital),
+        ("Mar", BeforeCapital),
+        ("Apr", BeforeCapital),
+        ("Jun", BeforeCapital),
+        ("Jul", BeforeCapital),
+        ("Agu", BeforeCapital),
+        ("Agt", BeforeCapital),
+        ("Ags", BeforeCapital),
+        ("Aug", BeforeCapital),
+        ("Sep", BeforeCapital),
+        ("Sept", BeforeCapital),
+        ("Okt", BeforeCapital),
+        ("Oct", BeforeCapital),
+        ("Nov", BeforeCapital),
+        ("Des", BeforeCapital),
+        ("Dec", BeforeCapital),
+    ]
+};
+
+/// The behaviour of `word` as an abbreviation, given the text before it.
+fn abbreviation(word: &str, before: &str) -> Option<Period> {
+    ABBREVIATIONS.iter().find_map(|&(entry, period)| {
+        let found = match entry.rsplit_once(' ') {
+            Some((lead, last)) => {
+                let before = before.trim_end();
+                spelled_as(word, last)
+                    && before.len() >= lead.len()
+                    && before.is_char_boundary(before.len() - lead.len())
+                    && spelled_as(&before[before.len() - lead.len()..], lead)
+                    && !before[..before.len() - lead.len()].ends_with(|c: char| c.is_alphanumeric())
+            }
+            None => spelled_as(word, entry),
+        };
+        found.then_some(period)
+    })
+}
+
+/// `word` is `entry`, or `entry` capitalised when it is listed in lower case.
+fn spelled_as(word: &str, entry: &str) -> bool {
+    let (w, e) = (word.as_bytes(), entry.as_bytes());
+    w == e
+        || (w.len() == e.len()
+            && e[0].is_ascii_lowercase()
+            && w[0] == e[0].to_ascii_uppercase()
+            && w[1..] == e[1..])
+}
+
+/// Degrees and other abbreviations with inner periods: `S.H`, `M.Si`, `Ph.D`,
+/// `S.Pd.I`, `B.J` (every part one to three letters, starting with a capital),
+/// or `a.n`, `s.d`, `a.k.a` (every part a single lower-case letter). Domain
+/// names like `x.com` or `detik.com` fit neither shape.
+fn is_dotted_abbreviation(word: &str) -> bool {
+    if !word.contains('.') {
+        return false;
+    }
+    let capitalised = |p: &str| {
+        (1..=3).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_alphabetic())
+            && p.as_bytes()[0].is_ascii_uppercase()
+    };
+    let lower_letter = |p: &str| p.len() == 1 && p.as_bytes()[0].is_ascii_lowercase();
+    word.split('.').all(capitalised) || word.split('.').all(lower_letter)
+}
+
+/// A list label such as `1`, `12` or `a` (upper-case labels are initials).
+fn is_list_label(word: &str) -> bool {
+    let b = word.as_bytes();
+    ((1..=3).contains(&b.len()) && b.iter().all(u8::is_ascii_digit))
+        || (b.len() == 1 && b[0].is_ascii_lowercase())
+}
+
+/// Whether a word that follows `before` starts a line or a list introduced by a
+/// colon.
+fn starts_line(before: &str) -> bool {
+    let trimmed = before.trim_end();
+    trimmed.is_empty() || trimmed.ends_with(':') || before[trimmed.len()..].contains('\n')
+}
+
+/// Whether `rest` (after the whitespace that follows a terminal mark) can be
+/// the start of a sentence.
+fn can_open_sentence(rest: &str) -> bool {
+    let word = rest.trim_start_matches(is_opener);
+    let quoted = word.len() < rest.len();
+    match word.chars().next() {
+        Some(c) if c.is_lowercase() => starts_capitalised(rest) || is_letter_label(word),
+        Some(c) if c.is_uppercase() || c.is_ascii_digit() => true,
+        Some('$' | '£' | '€' | '¥') => true,
+        _ => quoted,
+    }
+}
+
+/// Whether `word` starts with a lettered list label such as `b.` or `b)`.
+fn is_letter_label(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() > 2
+        && b[0].is_ascii_lowercase()
+        && matches!(b[1], b'.' | b')')
+        && b[2].is_ascii_whitespace()
+}
+
+/// Whether the word at the start of `rest` (after any opening quotes and
+/// brackets) is capitalised. A word such as `iPhone`, `mRNA` or `e-KTP` counts:
+/// it is written that way at the start of a sentence too.
+fn starts_capitalised(rest: &str) -> bool {
+    let word = rest.trim_start_matches(is_opener);
+    let word = &word[..word.find(char::is_whitespace).unwrap_or(word.len())];
+    match word.chars().next() {
+        Some(c) if c.is_uppercase() => true,
+        Some(c) if c.is_lowercase() => word.chars().any(char::is_uppercase),
+        _ => false,
+    }
+}
+
+fn is_terminal(c: char) -> bool {
+    matches!(c, '.' | '?' | '!' | '…')
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | '”' | '’' | '»' | '›' | ')' | ']' | '}')
+}
+
+fn is_opener(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '“' | '‘' | '„' | '‚' | '«' | '‹' | '(' | '[' | '{'
+    )
+}
+
+/// The first non-whitespace byte offset at or after `from`.
+fn skip_whitespace(text: &str, from: usize) -> Option<usize> {
+    text[from..]
+        .find(|c: char| !c.is_whitespace())
+        .map(|k| from + k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    /// Inputs and the sentences a careful reader finds in them, grouped by rule.
+    const CASES: &[(&str, &[&str])] = &[
+        // Basics: trimming, whitespace, newlines, what can open a sentence.
+        ("", &[]),
+        ("   \n\t ", &[]),
+        ("Halo.", &["Halo."]),
+        ("  Halo.  \n", &["Halo."]),
+        ("Tanpa tanda baca di akhir", &["Tanpa tanda baca di akhir"]),
+        ("Ia datang. Ia pergi.", &["Ia datang.", "Ia pergi."]),
+        ("Ia datang.  Ia pergi.", &["Ia datang.", "Ia pergi."]),
+        ("Ia datang.\nIa pergi.", &["Ia datang.", "Ia pergi."]),
+        ("\nIa datang.\n\n\nIa pergi.\n", &["Ia datang.", "Ia pergi."]),
+        ("Ia datang.\u{a0}Ia pergi.", &["Ia datang.", "Ia pergi."]),
+        ("Ia datang\nke kantor. Lalu pulang.", &["Ia datang\nke kantor.", "Lalu pulang."]),
+        ("Banjir Melanda Jakarta\nWarga mengungsi.", &["Banjir Melanda Jakarta\nWarga mengungsi."]),
+        ("Ia datang. ia pergi.", &["Ia datang. ia pergi."]),
+        ("Apa kabar? Baik!", &["Apa kabar?", "Baik!"]),
+        ("Awas! Ada lubang besar di sana.", &["Awas!", "Ada lubang besar di sana."]),
+        ("Sungguh?! Tidak mungkin.", &["Sungguh?!", "Tidak mungkin."]),
+        ("Ia menang. 3 orang lainnya kalah.", &["Ia menang.", "3 orang lainnya kalah."]),
+        ("Dana itu lenyap. $100 juta tak kembali.", &["Dana itu lenyap.", "$100 juta tak kembali."]),
+        ("Ateş Kara hadir. Ölçüm baru dimulai.", &["Ateş Kara hadir.", "Ölçüm baru dimulai."]),
+        ("Dia pura-pura. Itulah. Itulah mengapa.", &["Dia pura-pura.", "Itulah.", "Itulah mengapa."]),
+        ("Saya tidak ingin hadiah. Saya ingin masa depan", &["Saya tidak ingin hadiah.", "Saya ingin masa depan"]),
+        // No whitespace after the mark, no boundary.
+        ("Kasus naik pada 20 Januari 2020.Per 26 Maret, angkanya turun.", &["Kasus naik pada 20 Januari 2020.Per 26 Maret, angkanya turun."]),
+        // Titles and degrees: a name follows.
+        ("Bpk. Joko hadir.", &["Bpk. Joko hadir."]),
+        ("Kami bertemu Bpk. Joko Widodo. Beliau ramah.", &["Kami bertemu Bpk. Joko Widodo.", "Beliau ramah."]),
+        ("Surat untuk Bp. Ahmad sudah dikirim.", &["Surat untuk Bp. Ahmad sudah dikirim."]),
+        ("Menurut Dr. Tom Frieden, pandemi ini belum pernah terjadi.", &["Menurut Dr. Tom Frieden, pandemi ini belum pernah terjadi."]),
+        ("Korban dirawat oleh dr. Rina. Kondisinya membaik.", &["Korban dirawat oleh dr. Rina.", "Kondisinya membaik."]),
+        ("Pidato Prof. Salim dimulai pukul sembilan.", &["Pidato Prof. Salim dimulai pukul sembilan."]),
+        ("Menurut Prof. Dr. Ir. H. Ahmad Fauzi, M.Si., inflasi turun.", &["Menurut Prof. Dr. Ir. H. Ahmad Fauzi, M.Si., inflasi turun."]),
+        ("Jemaah dipimpin H. Ahmad dan Hj. Siti Fatimah.", &["Jemaah dipimpin H. Ahmad dan Hj. Siti Fatimah."]),
+        ("Drs. Bambang Sutejo, M.M. menjadi pembicara.", &["Drs. Bambang Sutejo, M.M. menjadi pembicara."]),
+        ("Dekan, Dr. Budi, S.H., M.H., membuka acara.", &["Dekan, Dr. Budi, S.H., M.H., membuka acara."]),
+        ("Narasumber: Ahmad, S.H. Budi, M.Si. dan Citra, S.E.", &["Narasumber: Ahmad, S.H. Budi, M.Si. dan Citra, S.E."]),
+        ("Guru itu, Sri Wahyuni, S.Pd. mengajar di Bogor.", &["Guru itu, Sri Wahyuni, S.Pd. mengajar di Bogor."]),
+        ("Ia meraih gelar Ph.D. dari MIT.", &["Ia meraih gelar Ph.D. dari MIT."]),
+        ("Sdr. Andi diminta hadir. Ia datang.", &["Sdr. Andi diminta hadir.", "Ia datang."]),
+        ("Kepada Yth. Bapak Gubernur Jawa Timur.", &["Kepada Yth. Bapak Gubernur Jawa Timur."]),
+        ("Tn. White memberikan beberapa komentar.", &["Tn. White memberikan beberapa komentar."]),
+        ("Bolehkah aku berbicara dengan Tn. Sato?", &["Bolehkah aku berbicara dengan Tn. Sato?"]),
+        ("Ny. Meneer terkenal karena jamunya.", &["Ny. Meneer terkenal karena jamunya."]),
+        ("Acara dihadiri Mr. John Smith dari Inggris.", &["Acara dihadiri Mr. John Smith dari Inggris."]),
+        ("Tausiah diberikan KH. Ma'ruf Amin.", &["Tausiah diberikan KH. Ma'ruf Amin."]),
+        ("Moh. Hatta adalah wakil presiden pertama.", &["Moh. Hatta adalah wakil presiden pertama."]),
+        ("Jenderal TNI (Purn.) Luhut hadir.", &["Jenderal TNI (Purn.) Luhut hadir."]),
+        ("Lokasi ditinjau Kapolda Irjen Pol. Ahmad Luthfi.", &["Lokasi ditinjau Kapolda Irjen Pol. Ahmad Luthfi."]),
+        ("Skornya, kata Kol. Budi, belum pasti.", &["Skornya, kata Kol. Budi, belum pasti."]),
+        ("Ia membeli kol. Harganya naik.", &["Ia membeli kol.", "Harganya naik."]),
+        ("Ia tinggal di St. Louis. Kota itu besar.", &["Ia tinggal di St. Louis.", "Kota itu besar."]),
+        ("Kasus itu diperiksa BPK. Hasilnya diumumkan.", &["Kasus itu diperiksa BPK.", "Hasilnya diumumkan."]),
+        ("Ia bekerja di PT. Pertamina (Persero).", &["Ia bekerja di PT. Pertamina (Persero)."]),
+        ("Rapat selesai. Dr. Budi pulang.", &["Rapat selesai.", "Dr. Budi pulang."]),
+        // dll., dsb., dst., tsb., dkk., et al., months, company suffixes: a
+        // boundary only before a capitalised word.
+        ("Ia membeli buku, pena, dll. Kemudian ia pulang.", &["Ia membeli buku, pena, dll.", "Kemudian ia pulang."]),
+        ("Ia membeli buku, pena, dll. dan pulang.", &["Ia membeli buku, pena, dll. dan pulang."]),
+        ("Ia membeli beras, gula, dll.", &["Ia membeli beras, gula, dll."]),
+        ("Sayur, buah, dsb. Semua tersedia.", &["Sayur, buah, dsb.", "Semua tersedia."]),
+        ("Sayur, buah, dsb. tersedia di sana.", &["Sayur, buah, dsb. tersedia di sana."]),
+        ("Langkah pertama, kedua, dst. diulang.", &["Langkah pertama, kedua, dst. diulang."]),
+        ("Ia membaca, menulis, dst. Ia tak pernah bosan.", &["Ia membaca, menulis, dst.", "Ia tak pernah bosan."]),
+        ("Rumah tsb. dijual murah.", &["Rumah tsb. dijual murah."]),
+        ("Ia membeli rumah tsb. Harganya mahal.", &["Ia membeli rumah tsb.", "Harganya mahal."]),
+        ("Studi oleh Hasan dkk. menunjukkan hasil baru.", &["Studi oleh Hasan dkk. menunjukkan hasil baru."]),
+        ("Studi dilakukan Hasan dkk. Hasilnya dimuat di jurnal.", &["Studi dilakukan Hasan dkk.", "Hasilnya dimuat di jurnal."]),
+        ("Spiteri et al. melaporkan kasus pertama.", &["Spiteri et al. melaporkan kasus pertama."]),
+        ("Zhou, et al. melaporkan struktur cryo-EM.", &["Zhou, et al. melaporkan struktur cryo-EM."]),
+        ("Studi dilakukan Zhou et al. Mereka meneliti ACE2.", &["Studi dilakukan Zhou et al.", "Mereka meneliti ACE2."]),
+        ("Ponsel, dompet, dll. (lihat foto) disita.", &["Ponsel, dompet, dll. (lihat foto) disita."]),
+        ("Ia membeli alat tulis, dll. \"Semua untuk sekolah,\" katanya.", &["Ia membeli alat tulis, dll.", "\"Semua untuk sekolah,\" katanya."]),
+        ("Kasus naik sebelum 23 Jan. 2020, sesuai data.", &["Kasus naik sebelum 23 Jan. 2020, sesuai data."]),
+        ("Data dikumpulkan hingga Des. Tahun depan diperbarui.", &["Data dikumpulkan hingga Des.", "Tahun depan diperbarui."]),
+        ("Ia bekerja di Apple Inc. Perusahaan itu besar.", &["Ia bekerja di Apple Inc.", "Perusahaan itu besar."]),
+        ("Martin Luther King Jr. memimpin gerakan itu.", &["Martin Luther King Jr. memimpin gerakan itu."]),
+        // No., Jl., Kab., Rp., Tbk., vs., hlm.: what follows is protected.
+        ("Kantor di Jl. Merdeka No. 12, Jakarta.", &["Kantor di Jl. Merdeka No. 12, Jakarta."]),
+        ("Ia tinggal di Jl. Sudirman. Rumahnya besar.", &["Ia tinggal di Jl. Sudirman.", "Rumahnya besar."]),
+        ("Ia tinggal di jln. Kenanga.", &["Ia tinggal di jln. Kenanga."]),
+        ("Ia dari Kab. Bogor, Kec. Ciawi, Kel. Bendungan.", &["Ia dari Kab. Bogor, Kec. Ciawi, Kel. Bendungan."]),
+        ("Prov. Jawa Barat menolak usulan itu.", &["Prov. Jawa Barat menolak usulan itu."]),
+        ("Harganya Rp. 5.000 per buah.", &["Harganya Rp. 5.000 per buah."]),
+        ("Saham PT Astra International Tbk. (ASII) naik.", &["Saham PT Astra International Tbk. (ASII) naik."]),
+        ("Persija vs. Persib berakhir imbang.", &["Persija vs. Persib berakhir imbang."]),
+        ("Lihat hlm. 45 untuk rinciannya.", &["Lihat hlm. 45 untuk rinciannya."]),
+        ("Hlm. 5 memuat data itu.", &["Hlm. 5 memuat data itu."]),
+        ("Ia mengenakan kaus no. 10 di tim itu.", &["Ia mengenakan kaus no. 10 di tim itu."]),
+        ("No. 7 adalah nomor favoritnya.", &["No. 7 adalah nomor favoritnya."]),
+        ("Seperti terlihat di Gbr. 1.1, klaster muncul.", &["Seperti terlihat di Gbr. 1.1, klaster muncul."]),
+        ("Hubungi Telp. 021-555 untuk info.", &["Hubungi Telp. 021-555 untuk info."]),
+        ("Acara dimulai pkl. 09.00 WIB.", &["Acara dimulai pkl. 09.00 WIB."]),
+        ("Lokasinya di Jl. Jend. Sudirman Kav. 52, Jakarta.", &["Lokasinya di Jl. Jend. Sudirman Kav. 52, Jakarta."]),
+        // Single initials.
+        ("Presiden B. J. Habibie lahir di Parepare.", &["Presiden B. J. Habibie lahir di Parepare."]),
+        ("Susilo B. Yudhoyono menjabat dua periode.", &["Susilo B. Yudhoyono menjabat dua periode."]),
+        ("W. R. Supratman menciptakan lagu itu.", &["W. R. Supratman menciptakan lagu itu."]),
+        ("Tersangka berinisial A. S. ditangkap.", &["Tersangka berinisial A. S. ditangkap."]),
+        ("Ia lahir di Parepare. B. J. Habibie lalu kuliah di Jerman.", &["Ia lahir di Parepare.", "B. J. Habibie lalu kuliah di Jerman."]),
+        ("Jawabannya \"B.\" Semua setuju.", &["Jawabannya \"B.\"", "Semua setuju."]),
+        // Dotted abbreviations.
+        ("B.J. Habibie lahir pada 1936.", &["B.J. Habibie lahir pada 1936."]),
+        ("Surat a.n. Kepala Dinas dikirim.", &["Surat a.n. Kepala Dinas dikirim."]),
+        ("Libur tanggal 1 s.d. 5 Mei.", &["Libur tanggal 1 s.d. 5 Mei."]),
+        ("Ditulis oleh Budi a.k.a. Si Kancil.", &["Ditulis oleh Budi a.k.a. Si Kancil."]),
+        ("Lulusan U.S. Army itu tiba.", &["Lulusan U.S. Army itu tiba."]),
+        // Decimal commas, thousands dots, times, dates, versions.
+        ("Suku bunga naik menjadi 2,75%. Pasar bereaksi.", &["Suku bunga naik menjadi 2,75%.", "Pasar bereaksi."]),
+        ("Harganya Rp15.720 per dolar AS.", &["Harganya Rp15.720 per dolar AS."]),
+        ("Sebanyak 50.000 orang hadir.", &["Sebanyak 50.000 orang hadir."]),
+        ("Acara dimulai pukul 19.30. Tamu berdatangan.", &["Acara dimulai pukul 19.30.", "Tamu berdatangan."]),
+        ("Tenggatnya 27.11.2026. Jangan terlambat.", &["Tenggatnya 27.11.2026.", "Jangan terlambat."]),
+        ("Ia lahir pada 17.08.1945 di Jakarta.", &["Ia lahir pada 17.08.1945 di Jakarta."]),
+        ("Kasus mencapai 1.234.567 orang. Angka itu naik.", &["Kasus mencapai 1.234.567 orang.", "Angka itu naik."]),
+        ("Kode U07.1 dipakai. Kode U07.2 juga.", &["Kode U07.1 dipakai.", "Kode U07.2 juga."]),
+        ("Versi 2.0.1 dirilis hari ini.", &["Versi 2.0.1 dirilis hari ini."]),
+        ("Ia lahir tahun 1945. Kemudian Indonesia merdeka.", &["Ia lahir tahun 1945.", "Kemudian Indonesia merdeka."]),
+        ("Inflasi 2,5%. 3 bank menaikkan bunga.", &["Inflasi 2,5%.", "3 bank menaikkan bunga."]),
+        ("Data diperbarui pukul 8.00. Jumlah ini resmi.", &["Data diperbarui pukul 8.00.", "Jumlah ini resmi."]),
+        ("Kerugian Rp1,5 triliun. Polisi masih menghitung.", &["Kerugian Rp1,5 triliun.", "Polisi masih menghitung."]),
+        ("Umurnya 16. Kamu berapa?", &["Umurnya 16.", "Kamu berapa?"]),
+        // Ellipses: a boundary before a capital only.
+        ("Ia menunggu... lalu pergi.", &["Ia menunggu... lalu pergi."]),
+        ("Ia menunggu... Lalu pergi.", &["Ia menunggu...", "Lalu pergi."]),
+        ("Ia terdiam… kemudian tersenyum.", &["Ia terdiam… kemudian tersenyum."]),
+        ("Ia terdiam… Kemudian tersenyum.", &["Ia terdiam…", "Kemudian tersenyum."]),
+        ("Maaf...", &["Maaf..."]),
+        ("Keabadian itu ada. Keabadian itu ada disini...", &["Keabadian itu ada.", "Keabadian itu ada disini..."]),
+        ("\"Ah tidak, maksudku... begini.\" Ia diam.", &["\"Ah tidak, maksudku... begini.\"", "Ia diam."]),
+        ("Dan kemudian.... Semua hilang.", &["Dan kemudian....", "Semua hilang."]),
+        ("Ia pergi . . . dan tak kembali.", &["Ia pergi . . . dan tak kembali."]),
+        ("“…” Ia tak menjawab.", &["“…”", "Ia tak menjawab."]),
+        // `?` and `!` before a lower-case attribution.
+        ("\"Benarkah?\" tanya dia.", &["\"Benarkah?\" tanya dia."]),
+        ("“Benarkah?” tanya dia.", &["“Benarkah?” tanya dia."]),
+        ("\"Ayo!\" seru Budi.", &["\"Ayo!\" seru Budi."]),
+        ("\"Ayo!\" seru Budi. Mereka berangkat.", &["\"Ayo!\" seru Budi.", "Mereka berangkat."]),
+        ("Benarkah? tanya dia dalam hati.", &["Benarkah? tanya dia dalam hati."]),
+        ("Wah, hebat sekali! kata seorang penonton.", &["Wah, hebat sekali! kata seorang penonton."]),
+        ("\"Benarkah?!\" teriaknya.", &["\"Benarkah?!\" teriaknya."]),
+        ("Dia menulis buku \"Mengapa Kita Gagal?\" yang laris.", &["Dia menulis buku \"Mengapa Kita Gagal?\" yang laris."]),
+        ("\"Sungguh?\" Ia tak percaya.", &["\"Sungguh?\"", "Ia tak percaya."]),
+        ("Mengapa? Karena hujan.", &["Mengapa?", "Karena hujan."]),
+        ("\"Kapan?\" \"Besok.\"", &["\"Kapan?\"", "\"Besok.\""]),
+        ("\"Umur?\" \"16.\"", &["\"Umur?\"", "\"16.\""]),
+        // Closing quotes and brackets after the mark belong to the sentence.
+        ("Ia berkata, \"Kita menang.\" Semua bersorak.", &["Ia berkata, \"Kita menang.\"", "Semua bersorak."]),
+        ("Hal itu penting bagi kawasan.\" Ia menambahkan.", &["Hal itu penting bagi kawasan.\"", "Ia menambahkan."]),
+        ("Ia berkata “Ya.” Lalu pergi.", &["Ia berkata “Ya.”", "Lalu pergi."]),
+        ("Ia berkata ‘ya.’ Lalu pergi.", &["Ia berkata ‘ya.’", "Lalu pergi."]),
+        ("Ia berkata «Ya.» Lalu pergi.", &["Ia berkata «Ya.»", "Lalu pergi."]),
+        ("Dia bilang 'cukup.' Semua diam.", &["Dia bilang 'cukup.'", "Semua diam."]),
+        ("“Ya.” “Tidak.”", &["“Ya.”", "“Tidak.”"]),
+        ("Ia tiba kemarin (sumber: AP). Lalu pergi.", &["Ia tiba kemarin (sumber: AP).", "Lalu pergi."]),
+        ("Data ada di bawah ini (Gbr. 5). Gambar itu jelas.", &["Data ada di bawah ini (Gbr. 5).", "Gambar itu jelas."]),
+        ("(Ini catatan.) Lalu lanjut.", &["(Ini catatan.)", "Lalu lanjut."]),
+        ("[Ini catatan.] Lalu lanjut.", &["[Ini catatan.]", "Lalu lanjut."]),
+        ("Ia tiba kemarin. (Sumber: AP)", &["Ia tiba kemarin.", "(Sumber: AP)"]),
+        ("Ia tiba kemarin. (sumber: AP)", &["Ia tiba kemarin. (sumber: AP)"]),
+        ("Ia berkata. \"Ayo pergi.\"", &["Ia berkata.", "\"Ayo pergi.\""]),
+        ("Ia menulis: \"Kami siap.\" ", &["Ia menulis: \"Kami siap.\""]),
+        // A quotation of two sentences is split inside the quote marks.
+        ("\"S1. S2,\" ujar Bapak Kim.", &["\"S1.", "S2,\" ujar Bapak Kim."]),
+        ("\"Kami siap. Kami menunggu,\" kata dia.", &["\"Kami siap.", "Kami menunggu,\" kata dia."]),
+        // URLs, domain names and e-mail addresses.
+        ("Lihat https://x.com/a.b?c=d untuk detail.", &["Lihat https://x.com/a.b?c=d untuk detail."]),
+        ("Lihat https://x.com/a.b?c=d. Situs itu resmi.", &["Lihat https://x.com/a.b?c=d.", "Situs itu resmi."]),
+        ("Lihat http://contoh.id/?q=Apa!Ini untuk detail.", &["Lihat http://contoh.id/?q=Apa!Ini untuk detail."]),
+        ("Kunjungi www.kompas.com untuk berita.", &["Kunjungi www.kompas.com untuk berita."]),
+        ("Berita dimuat di www.kompas.com. Redaksi mengonfirmasi.", &["Berita dimuat di www.kompas.com.", "Redaksi mengonfirmasi."]),
+        ("Berita dimuat di detik.com. Redaksi mengonfirmasi.", &["Berita dimuat di detik.com.", "Redaksi mengonfirmasi."]),
+        ("Kirim ke humas@jakarta.go.id. Tim akan menjawab.", &["Kirim ke humas@jakarta.go.id.", "Tim akan menjawab."]),
+        ("Kirim ke budi.santoso@mail.ui.ac.id sekarang.", &["Kirim ke budi.santoso@mail.ui.ac.id sekarang."]),
+        // Numbered items at the start of a line, a sentence or a colon list.
+        ("1. Pertama, siapkan dokumen.", &["1. Pertama, siapkan dokumen."]),
+        ("12. Kedua belas.", &["12. Kedua belas."]),
+        ("Langkahnya:\n1. Cuci tangan.\n2. Keringkan.", &["Langkahnya:\n1. Cuci tangan.", "2. Keringkan."]),
+        ("Syaratnya: 1. WNI. 2. Berusia 17 tahun.", &["Syaratnya: 1. WNI.", "2. Berusia 17 tahun."]),
+        ("Pertama. 2. Kedua.", &["Pertama.", "2. Kedua."]),
+        ("a. Pendaftaran dibuka.\nb. Seleksi dimulai.", &["a. Pendaftaran dibuka.", "b. Seleksi dimulai."]),
+        ("Ia juara 1. Kemudian ia pensiun.", &["Ia juara 1.", "Kemudian ia pensiun."]),
+        ("\"16.\" Ia menjawab.", &["\"16.\"", "Ia menjawab."]),
+        // All-caps words end sentences like any other word.
+        ("Ia tinggal di AS. Kemudian pindah.", &["Ia tinggal di AS.", "Kemudian pindah."]),
+        ("Delegasi itu dari RI. Mereka tiba pagi.", &["Delegasi itu dari RI.", "Mereka tiba pagi."]),
+        ("Sidang digelar di PBB. Semua hadir.", &["Sidang digelar di PBB.", "Semua hadir."]),
+        ("Ia bekerja di KPK. Lalu pindah ke DPR.", &["Ia bekerja di KPK.", "Lalu pindah ke DPR."]),
+        ("Itu terjadi setelah Perang Dunia II. Setelah itu damai.", &["Itu terjadi setelah Perang Dunia II.", "Setelah itu damai."]),
+        ("Ia membeli ponsel di AS. iPhone itu mahal.", &["Ia membeli ponsel di AS.", "iPhone itu mahal."]),
+        ("Vaksin dibuat. mRNA adalah kuncinya.", &["Vaksin dibuat.", "mRNA adalah kuncinya."]),
+        ("Layanan baru dimulai. e-KTP kini berlaku.", &["Layanan baru dimulai.", "e-KTP kini berlaku."]),
+        // Captions and credits after a sentence.
+        ("Petugas memadamkan api, Kamis (25/4). Foto: ANTARA/Hafidz", &["Petugas memadamkan api, Kamis (25/4).", "Foto: ANTARA/Hafidz"]),
+        ("Banjir merendam 200 rumah. (ant)", &["Banjir merendam 200 rumah. (ant)"]),
+        // Every line of shared/examples/news-kcna.id.txt.
+    (
+        "\"Persahabatan antara tentara dan rakyat kedua negara telah terjalin dan berkembang pesat selama perjuangan berdarah melawan musuh bersama. Hal ini merupakan kekuatan pendorong yang kuat untuk mendorong perkembangan persahabatan dan kerja sama menjadi kemitraan strategis yang komprehensif dan persahabatan yang tak terkalahkan,\" ujar Bapak Kim.",
+        &["\"Persahabatan antara tentara dan rakyat kedua negara telah terjalin dan berkembang pesat selama perjuangan berdarah melawan musuh bersama.", "Hal ini merupakan kekuatan pendorong yang kuat untuk mendorong perkembangan persahabatan dan kerja sama menjadi kemitraan strategis yang komprehensif dan persahabatan yang tak terkalahkan,\" ujar Bapak Kim."],
+    ),
+    (
+        "Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang, Korea Utara pada Juni 2024. Foto: KCNA",
+        &["Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang, Korea Utara pada Juni 2024.", "Foto: KCNA"],
+    ),
+    (
+        "Ini adalah tanggapan Bapak Kim Jong Un terhadap pesan ucapan selamat Bapak Putin pada peringatan Hari Pembebasan 15 Agustus dari fasisme Jepang setelah Perang Dunia II, di mana pemimpin Rusia tersebut mengatakan bahwa pelaksanaan perjanjian antara Rusia dan Korea Utara berkontribusi terhadap stabilitas dan keamanan di kawasan.",
+        &["Ini adalah tanggapan Bapak Kim Jong Un terhadap pesan ucapan selamat Bapak Putin pada peringatan Hari Pembebasan 15 Agustus dari fasisme Jepang setelah Perang Dunia II, di mana pemimpin Rusia tersebut mengatakan bahwa pelaksanaan perjanjian antara Rusia dan Korea Utara berkontribusi terhadap stabilitas dan keamanan di kawasan."],
+    ),
+    (
+        "\"Kedua negara memberikan penghormatan kepada para prajurit Tentara Merah dan patriot Korea yang berjuang bahu-membahu demi pembebasan Korea. Penting bagi hubungan persahabatan dan dukungan timbal balik selama masa-masa perang yang sengit itu untuk tetap menjadi dasar yang andal bagi pengembangan hubungan bertetangga yang baik antara kedua negara,\" kantor berita KCNA mengutip pesan Putin.",
+        &["\"Kedua negara memberikan penghormatan kepada para prajurit Tentara Merah dan patriot Korea yang berjuang bahu-membahu demi pembebasan Korea.", "Penting bagi hubungan persahabatan dan dukungan timbal balik selama masa-masa perang yang sengit itu untuk tetap menjadi dasar yang andal bagi pengembangan hubungan bertetangga yang baik antara kedua negara,\" kantor berita KCNA mengutip pesan Putin."],
+    ),
+    (
+        "Surat tersebut \"menyatakan keyakinan bahwa implementasi menyeluruh atas kesepakatan yang dicapai selama perundingan baru-baru ini di Pyongyang akan semakin mendorong perluasan kerja sama bilateral antara Federasi Rusia dan Republik Rakyat Demokratik Korea.\"",
+        &["Surat tersebut \"menyatakan keyakinan bahwa implementasi menyeluruh atas kesepakatan yang dicapai selama perundingan baru-baru ini di Pyongyang akan semakin mendorong perluasan kerja sama bilateral antara Federasi Rusia dan Republik Rakyat Demokratik Korea.\""],
+    ),
+    (
+        "Menurut KCNA, dokumen tersebut menyatakan: \"Hal ini sepenuhnya sejalan dengan kepentingan rakyat kedua negara dan akan berkontribusi dalam menjamin stabilitas dan keamanan di kawasan.\"",
+        &["Menurut KCNA, dokumen tersebut menyatakan: \"Hal ini sepenuhnya sejalan dengan kepentingan rakyat kedua negara dan akan berkontribusi dalam menjamin stabilitas dan keamanan di kawasan.\""],
+    ),
+    (
+        "Bapak Kim mengunjungi tugu peringatan untuk mengenang para prajurit revolusioner Korea yang berjuang melawan Jepang untuk mengakhiri penjajahan dari tahun 1910 hingga 1945. Beliau juga mengunjungi Menara Pembebasan, yang mengenang para prajurit Tentara Merah Soviet.",
+        &["Bapak Kim mengunjungi tugu peringatan untuk mengenang para prajurit revolusioner Korea yang berjuang melawan Jepang untuk mengakhiri penjajahan dari tahun 1910 hingga 1945.", "Beliau juga mengunjungi Menara Pembebasan, yang mengenang para prajurit Tentara Merah Soviet."],
+    ),
+    (
+        "Pada bulan Juni tahun ini, Bapak Kim dan Bapak Putin mengadakan pertemuan puncak kedua mereka dalam waktu kurang dari setahun di Pyongyang, menandatangani pakta \"kemitraan strategis komprehensif\" yang mencakup perjanjian pertahanan bersama.",
+        &["Pada bulan Juni tahun ini, Bapak Kim dan Bapak Putin mengadakan pertemuan puncak kedua mereka dalam waktu kurang dari setahun di Pyongyang, menandatangani pakta \"kemitraan strategis komprehensif\" yang mencakup perjanjian pertahanan bersama."],
+    ),
+    (
+        "Ngoc Anh (menurut KCNA, Reuters)",
+        &["Ngoc Anh (menurut KCNA, Reuters)"],
+    ),
+    (
+        "[iklan_2]",
+        &["[iklan_2]"],
+    ),
+    (
+        "Sumber: https://www.congluan.vn/nga-va-trieu-tien-cam-ket-tang-cuong-quan-he-nhan-ngay-giai-phong-post307937.html",
+        &["Sumber: https://www.congluan.vn/nga-va-trieu-tien-cam-ket-tang-cuong-quan-he-nhan-ngay-giai-phong-post307937.html"],
+    ),
+    (
+        "",
+        &[],
+    ),
+    ("Komentar (0)", &["Komentar (0)"]),
+    ];
+
+    fn sentences(text: &str) -> Vec<&str> {
+        split(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    /// The contract of [`split`]: ordered ranges on char boundaries, trimmed,
+    /// separated by whitespace only.
+    fn assert_contract(text: &str) {
+        let ranges = split(text);
+        let mut last = 0;
+        for r in &ranges {
+            assert!(last <= r.start && r.start < r.end, "{ranges:?} in {text:?}");
+            assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+            assert!(
+                text[last..r.start].chars().all(char::is_whitespace),
+                "{text:?}"
+            );
+            let s = &text[r.clone()];
+            assert_eq!(s, s.trim(), "untrimmed range in {text:?}");
+            last = r.end;
+        }
+        assert!(text[last..].chars().all(char::is_whitespace), "{text:?}");
+        assert_eq!(ranges.is_empty(), text.trim().is_empty());
+    }
+
+    #[test]
+    fn table() {
+        let failures: Vec<String> = CASES
+            .iter()
+            .filter_map(|&(text, expected)| {
+                assert_contract(text);
+                let got = sentences(text);
+                (got != expected)
+                    .then(|| format!("{text:?}\n  expected {expected:?}\n  got      {got:?}"))
+            })
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            failures.len(),
+            CASES.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn contract_holds_on_whole_documents() {
+        let gold = include_str!("../tests/data/segment-gold.txt");
+        assert_contract(gold);
+        let all: String = CASES.iter().map(|c| c.0).collect::<Vec<_>>().join("\n\n");
+        assert_contract(&all);
+        // Every prefix, so that a text may end anywhere, even inside a mark run.
+        let tricky = "“Ya…” tanya dia. Rp. 5.000, S.H.) (dll.) 1. 2.\u{a0}Ölçüm… «x.» ?!";
+        for (i, _) in tricky.char_indices() {
+            assert_contract(&tricky[..i]);
+        }
+    }
+
+    /// Boundary precision and recall on the hand-checked gold set: a boundary
+    /// is the byte offset where a sentence other than the first starts.
+    #[test]
+    fn gold_precision_recall() {
+        let gold = include_str!("../tests/data/segment-gold.txt");
+        let (mut expected, mut found, mut correct, mut blocks) = (0, 0, 0, 0);
+        for block in gold.split("\n\n") {
+            let lines: Vec<&str> = block.lines().filter(|l| !l.starts_with('#')).collect();
+            if lines.is_empty() {
+                continue;
+            }
+            blocks += 1;
+            assert!(
+                lines.iter().all(|l| !l.is_empty() && *l == l.trim()),
+                "malformed gold block {block:?}"
+            );
+            let joined = lines.join(" ");
+            let gold_starts: Vec<usize> = lines
+                .iter()
+                .scan(0, |offset, line| {
+                    *offset += line.len() + 1;
+                    Some(*offset)
+                })
+                .take(lines.len() - 1)
+                .collect();
+            let starts: Vec<usize> = split(&joined).iter().skip(1).map(|r| r.start).collect();
+            let hits = starts.iter().filter(|s| gold_starts.contains(s)).count();
+            if hits != starts.len() || hits != gold_starts.len() {
+                println!("differs: {:?}", sentences(&joined));
+            }
+            expected += gold_starts.len();
+            found += starts.len();
+            correct += hits;
+        }
+        let precision = correct as f64 / found.max(1) as f64;
+        let recall = correct as f64 / expected.max(1) as f64;
+        println!(
+            "gold: {blocks} lines, {expected} boundaries, {found} found, {correct} correct; \
+             precision {precision:.4}, recall {recall:.4}"
+        );
+        assert!(blocks >= 200 && expected >= 150, "gold set too small");
+        assert!(precision >= 0.95, "precision {precision:.4}");
+        assert!(recall >= 0.95, "recall {recall:.4}");
+    }
+}

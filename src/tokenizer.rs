@@ -1,0 +1,438 @@
+//! Source encoding and target decoding with an opus-mt checkpoint's own files: `source.spm`,
+//! `target.spm` and `vocab.json`, reproducing transformers' `MarianTokenizer`.
+//!
+//! The SentencePiece protobuf is read here (a dozen fields of one message do not justify a protobuf
+//! dependency); the Unigram segmentation and the precompiled character map come from the `tokenizers`
+//! crate. SentencePiece's whitespace rules and its treatment of unknown characters are applied here,
+//! because a plain `tokenizers` pipeline gets them wrong (see `shared/notes/opus-mt-id-en.md`).
+//! Pieces map to model ids through `vocab.json`, exactly as `MarianTokenizer` does: by surface string,
+//! with `<unk>` for anything the vocabulary lacks.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use tokenizers::models::unigram::Unigram;
+use tokenizers::normalizers::precompiled::Precompiled;
+
+const SPACE: char = '\u{2581}';
+
+/// Encodes Indonesian text into model ids and decodes generated ids into English text.
+pub struct MarianTokenizer {
+    source: SentencePiece,
+    vocab: HashMap<String, u32>,
+    pieces: Vec<String>,
+    /// Ids dropped when decoding: transformers' special tokens (`</s>`, `<unk>`, `<pad>`).
+    special: HashSet<u32>,
+    /// Pieces SentencePiece decodes to nothing (control symbols such as `<s>`).
+    control: HashSet<String>,
+    eos: u32,
+    unk: u32,
+}
+
+impl MarianTokenizer {
+    /// Loads `source.spm`, `target.spm` and `vocab.json` from `dir`.
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let source = SentencePiece::from_file(&dir.join("source.spm"))?;
+        let target = SentencePiece::from_file(&dir.join("target.spm"))?;
+        let vocab_path = dir.join("vocab.json");
+        let text = std::fs::read_to_string(&vocab_path)
+            .with_context(|| format!("{}: cannot read", vocab_path.display()))?;
+        let vocab: HashMap<String, u32> = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a JSON map of pieces to ids", vocab_path.display()))?;
+        let id = |piece: &str| {
+            vocab
+                .get(piece)
+                .copied()
+                .ok_or_else(|| anyhow!("{}: no {piece} entry", vocab_path.display()))
+        };
+        let (eos, unk, pad) = (id("</s>")?, id("<unk>")?, id("<pad>")?);
+        let size = vocab.values().max().map_or(0, |m| *m as usize + 1);
+        let mut pieces = vec![String::new(); size];
+        for (piece, &i) in &vocab {
+            pieces[i as usize] = piece.clone();
+        }
+        let control = source.control.union(&target.control).cloned().collect();
+        Ok(Self {
+            source,
+            vocab,
+            pieces,
+            special: [eos, unk, pad].into_iter().collect(),
+            control,
+            eos,
+            unk,
+        })
+    }
+
+    /// Model ids for one source sentence, `</s>` appended.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        // MarianTokenizer keeps a leading `>>xx<<` target-language code as one token.
+        let mut text = text;
+        if let Some(rest) = text.strip_prefix(">>") {
+            if let Some(end) = rest.find("<<") {
+                ids.push(self.id(&text[..end + 4]));
+                text = &rest[end + 2..];
+            }
+        }
+        for piece in self.source.pieces(text)? {
+            ids.push(self.id(&piece));
+        }
+        ids.push(self.eos);
+        Ok(ids)
+    }
+
+    fn id(&self, piece: &str) -> u32 {
+        self.vocab.get(piece).copied().unwrap_or(self.unk)
+    }
+
+    /// Text for generated ids, special tokens skipped, as `batch_decode(skip_special_tokens=True)`.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        let mut text = String::new();
+        for &id in ids {
+            if self.special.contains(&id) {
+                continue;
+            }
+            match self.pieces.get(id as usize) {
+                Some(piece) if !self.control.contains(piece) => text.push_str(piece),
+                _ => {}
+            }
+        }
+        let text = text.replace(SPACE, " ");
+        // Python's str.strip(): its whitespace also counts the separators U+001C..U+001F.
+        text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+            .to_string()
+    }
+
+    /// The end-of-sentence id.
+    pub fn eos_id(&self) -> u32 {
+        self.eos
+    }
+
+    /// Number of ids `vocab.json` defines.
+    pub fn vocab_size(&self) -> usize {
+        self.pieces.len()
+    }
+}
+
+/// One SentencePiece Unigram model: normalizer settings and the segmentation model.
+struct SentencePiece {
+    unigram: Unigram,
+    charsmap: Option<Precompiled>,
+    add_dummy_prefix: bool,
+    remove_extra_whitespaces: bool,
+    escape_whitespaces: bool,
+    control: HashSet<String>,
+}
+
+impl SentencePiece {
+    fn from_file(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        Self::from_proto(&bytes).with_context(|| format!("{}: invalid SentencePiece model", path.display()))
+    }
+
+    fn from_proto(bytes: &[u8]) -> Result<Self> {
+        let proto = ModelProto::parse(bytes)?;
+        if proto.model_type != UNIGRAM {
+            bail!("only Unigram models are supported (model_type {})", proto.model_type);
+        }
+        // The Unigram lattice sees only pieces SentencePiece matches in text (normal and user-defined);
+        // ids are looked up by surface later, so the positions here do not matter. One entry that cannot
+        // occur in normalized text stands for <unk>.
+        let mut entries = Vec::new();
+        let mut control = HashSet::new();
+        for piece in &proto.pieces {
+            match piece.kind {
+                NORMAL | USER_DEFINED => entries.push((piece.piece.clone(), piece.score as f64)),
+                CONTROL => {
+                    control.insert(piece.piece.clone());
+                }
+                _ => {}
+            }
+        }
+        let min_score = entries.iter().map(|e| e.1).fold(0.0, f64::min);
+        entries.push(("\u{FFFF}".into(), min_score));
+        let unk = entries.len() - 1;
+        let unigram = Unigram::from(entries, Some(unk), false).map_err(|e| anyhow!("{e}"))?;
+        let charsmap = match &proto.charsmap {
+            Some(map) if !map.is_empty() => {
+                Some(Precompiled::from(map).map_err(|e| anyhow!("precompiled_charsmap: {e}"))?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            unigram,
+            charsmap,
+            add_dummy_prefix: proto.add_dummy_prefix,
+            remove_extra_whitespaces: proto.remove_extra_whitespaces,
+            escape_whitespaces: proto.escape_whitespaces,
+            control,
+        })
+    }
+
+    /// SentencePiece's normalizer: character map, then its whitespace rules (only U+0020 counts).
+    fn normalize(&self, text: &str) -> String {
+        let mapped = match &self.charsmap {
+            Some(map) => map.normalize_string(text),
+            None => text.to_string(),
+        };
+        let mut out = String::with_capacity(mapped.len() + 3);
+        let space = if self.escape_whitespaces { SPACE } else { ' ' };
+        if self.add_dummy_prefix {
+            out.push(space);
+        }
+        let mut prev_space = self.remove_extra_whitespaces;
+        for c in mapped.chars() {
+            if c == ' ' {
+                if prev_space {
+                    continue;
+                }
+                out.push(space);
+                prev_space = self.remove_extra_whitespaces;
+            } else {
+                out.push(c);
+                prev_space = false;
+            }
+        }
+        if self.remove_extra_whitespaces {
+            while out.ends_with(space) {
+                out.pop();
+            }
+        }
+        out
+    }
+
+    /// Piece surfaces for `text`; a run of unknown characters is one piece.
+    fn pieces(&self, text: &str) -> Result<Vec<String>> {
+        let normalized = self.normalize(text);
+        if normalized.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.unigram.encode(&normalized).map_err(|e| anyhow!("{e}"))
+    }
+}
+
+const UNIGRAM: u64 = 1;
+const NORMAL: u64 = 1;
+const CONTROL: u64 = 3;
+const USER_DEFINED: u64 = 4;
+
+struct Piece {
+    piece: String,
+    score: f32,
+    kind: u64,
+}
+
+/// The fields of sentencepiece_model.proto's `ModelProto` that encoding needs.
+struct ModelProto {
+    pieces: Vec<Piece>,
+    model_type: u64,
+    charsmap: Option<Vec<u8>>,
+    add_dummy_prefix: bool,
+    remove_extra_whitespaces: bool,
+    escape_whitespaces: bool,
+}
+
+impl ModelProto {
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        let mut proto = ModelProto {
+            pieces: Vec::new(),
+            model_type: UNIGRAM,
+            charsmap: None,
+            add_dummy_prefix: true,
+            remove_extra_whitespaces: true,
+            escape_whitespaces: true,
+        };
+        for field in Fields::new(bytes) {
+            match field? {
+                (1, Value::Bytes(b)) => proto.pieces.push(parse_piece(b)?),
+                (2, Value::Bytes(trainer)) => {
+                    for f in Fields::new(trainer) {
+                        if let (3, Value::Varint(t)) = f? {
+                            proto.model_type = t;
+                        }
+                    }
+                }
+                (3, Value::Bytes(normalizer)) => {
+                    for f in Fields::new(normalizer) {
+                        match f? {
+                            (2, Value::Bytes(map)) => proto.charsmap = Some(map.to_vec()),
+                            (3, Value::Varint(v)) => proto.add_dummy_prefix = v != 0,
+                            (4, Value::Varint(v)) => proto.remove_extra_whitespaces = v != 0,
+                            (5, Value::Varint(v)) => proto.escape_whitespaces = v != 0,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if proto.pieces.is_empty() {
+            bail!("no pieces");
+        }
+        Ok(proto)
+    }
+}
+
+fn parse_piece(bytes: &[u8]) -> Result<Piece> {
+    let mut piece = Piece {
+        piece: String::new(),
+        score: 0.0,
+        kind: NORMAL,
+    };
+    for field in Fields::new(bytes) {
+        match field? {
+            (1, Value::Bytes(b)) => piece.piece = String::from_utf8(b.to_vec())?,
+            (2, Value::Fixed32(v)) => piece.score = f32::from_bits(v),
+            (3, Value::Varint(v)) => piece.kind = v,
+            _ => {}
+        }
+    }
+    Ok(piece)
+}
+
+enum Value<'a> {
+    Varint(u64),
+    Fixed64,
+    Bytes(&'a [u8]),
+    Fixed32(u32),
+}
+
+/// Iterator over the (field number, value) pairs of one protobuf message.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    failed: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, failed: false }
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&b, rest) = self.bytes.split_first().ok_or_else(|| anyhow!("truncated varint"))?;
+            self.bytes = rest;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        bail!("varint too long")
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.bytes.len() < n {
+            bail!("truncated field");
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn field(&mut self) -> Result<(u64, Value<'a>)> {
+        let key = self.varint()?;
+        let value = match key & 7 {
+            0 => Value::Varint(self.varint()?),
+            1 => {
+                self.take(8)?;
+                Value::Fixed64
+            }
+            2 => {
+                let n = self.varint()? as usize;
+                Value::Bytes(self.take(n)?)
+            }
+            5 => Value::Fixed32(u32::from_le_bytes(self.take(4)?.try_into()?)),
+            t => bail!("unsupported wire type {t}"),
+        };
+        Ok((key >> 3, value))
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<(u64, Value<'a>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.bytes.is_empty() || self.failed {
+            return None;
+        }
+        let field = self.field();
+        self.failed = field.is_err();
+        Some(field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    fn bytes_field(field: u64, data: &[u8], out: &mut Vec<u8>) {
+        varint(field << 3 | 2, out);
+        varint(data.len() as u64, out);
+        out.extend_from_slice(data);
+    }
+
+    fn piece(text: &str, score: f32, kind: u64) -> Vec<u8> {
+        let mut p = Vec::new();
+        bytes_field(1, text.as_bytes(), &mut p);
+        varint(2 << 3 | 5, &mut p);
+        p.extend_from_slice(&score.to_le_bytes());
+        varint(3 << 3, &mut p);
+        varint(kind, &mut p);
+        p
+    }
+
+    /// A tiny model without a character map: pieces ▁a, ▁ab, b, ▁ and the control </s>.
+    fn tiny() -> SentencePiece {
+        let mut m = Vec::new();
+        for (text, score, kind) in [
+            ("<unk>", 0.0, 2),
+            ("</s>", 0.0, CONTROL),
+            ("\u{2581}a", -1.0, NORMAL),
+            ("\u{2581}ab", -1.5, NORMAL),
+            ("b", -2.0, NORMAL),
+            ("\u{2581}", -3.0, NORMAL),
+        ] {
+            bytes_field(1, &piece(text, score, kind), &mut m);
+        }
+        SentencePiece::from_proto(&m).unwrap()
+    }
+
+    #[test]
+    fn extra_whitespace_is_removed_like_sentencepiece() {
+        let sp = tiny();
+        assert_eq!(sp.normalize("  a   b  "), "\u{2581}a\u{2581}b");
+        assert_eq!(sp.normalize("   "), "");
+        assert_eq!(sp.normalize(""), "");
+    }
+
+    #[test]
+    fn unigram_picks_best_path_and_fuses_unknown_runs() {
+        let sp = tiny();
+        assert_eq!(sp.pieces("ab").unwrap(), vec!["\u{2581}ab"]);
+        assert_eq!(sp.pieces("a b").unwrap(), vec!["\u{2581}a", "\u{2581}", "b"]);
+        assert_eq!(sp.pieces("aŁŁŁ").unwrap(), vec!["\u{2581}a", "ŁŁŁ"]);
+        assert!(sp.control.contains("</s>"));
+    }
+
+    #[test]
+    fn truncated_proto_is_an_error() {
+        let mut m = Vec::new();
+        bytes_field(1, &piece("\u{2581}a", -1.0, NORMAL), &mut m);
+        m.truncate(m.len() - 2);
+        assert!(SentencePiece::from_proto(&m).is_err());
+    }
+}

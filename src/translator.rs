@@ -1,0 +1,142 @@
+//! The public translation API: tokenize → length-sorted batches → Marian + search → detokenize.
+//!
+//! Empty and whitespace-only sentences never reach the model. Results come back in input order.
+
+use anyhow::{bail, Result};
+use candle_core::{DType, Device};
+
+use crate::batch::{plan, BatchLimits};
+use crate::config::{DecodeOptions, MarianConfig};
+use crate::decode::{generate, SpecialTokens};
+use crate::hub::ModelFiles;
+use crate::model::{Marian, Weights};
+use crate::tokenizer::MarianTokenizer;
+
+/// A loaded model and tokenizer, ready to translate Indonesian sentences to English.
+///
+/// ```no_run
+/// use terjemah::{hub, Translator};
+/// let files = hub::resolve(&hub::ModelSource::hub(hub::DEFAULT_MODEL), false)?;
+/// let translator = Translator::load(&files, &candle_core::Device::Cpu)?;
+/// let english = translator.translate(&["Saya suka membaca buku."])?;
+/// println!("{}", english[0]);
+/// # anyhow::Ok(())
+/// ```
+pub struct Translator {
+    model: Marian,
+    tokenizer: MarianTokenizer,
+    special: SpecialTokens,
+    defaults: DecodeOptions,
+}
+
+/// Per-call settings; [`Translator::options`] gives the checkpoint's defaults.
+#[derive(Debug, Clone)]
+pub struct TranslateOptions {
+    pub decode: DecodeOptions,
+    pub batch: BatchLimits,
+}
+
+impl Translator {
+    /// Loads config, tokenizer and weights (safetensors memory-mapped, else the PyTorch pickle).
+    pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
+        let config = MarianConfig::from_file(&files.config)?;
+        let defaults = DecodeOptions::from_model(&config, files.generation_config.as_deref())?;
+        let tokenizer = MarianTokenizer::from_dir(&files.dir)?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            bail!(
+                "{}: vocab.json has {} entries but the model only {}",
+                files.dir.display(),
+                tokenizer.vocab_size(),
+                config.vocab_size
+            );
+        }
+        let weights = if files.has_safetensors() {
+            Weights::Safetensors(&files.weights)
+        } else {
+            Weights::Pytorch(&files.weights)
+        };
+        let model = Marian::load(&config, weights, DType::F32, device)?;
+        Ok(Self {
+            model,
+            special: SpecialTokens {
+                decoder_start: config.decoder_start(),
+                eos: config.eos_token_id,
+            },
+            tokenizer,
+            defaults,
+        })
+    }
+
+    /// The checkpoint's decoding defaults with default batch limits.
+    pub fn options(&self) -> TranslateOptions {
+        TranslateOptions {
+            decode: self.defaults.clone(),
+            batch: BatchLimits {
+                max_tokens: 2048,
+                max_sentences: 64,
+            },
+        }
+    }
+
+    /// The tokenizer, for callers that need token counts.
+    pub fn tokenizer(&self) -> &MarianTokenizer {
+        &self.tokenizer
+    }
+
+    /// Translates sentences with the checkpoint's defaults.
+    pub fn translate(&self, sentences: &[&str]) -> Result<Vec<String>> {
+        self.translate_with(sentences, &self.options(), &mut |_| {})
+    }
+
+    /// Translates sentences; `done` is called with the number of sentences finished by each batch.
+    pub fn translate_with(
+        &self,
+        sentences: &[&str],
+        opts: &TranslateOptions,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(sentences.len());
+        for s in sentences {
+            ids.push(if s.trim().is_empty() {
+                Vec::new()
+            } else {
+                self.tokenizer.encode(s)?
+            });
+        }
+        let outputs = self.translate_ids(&ids, opts, done)?;
+        Ok(outputs.iter().map(|o| self.tokenizer.decode(o)).collect())
+    }
+
+    /// Generates ids for already-encoded sources; an empty source gives an empty output.
+    pub fn translate_ids(
+        &self,
+        sources: &[Vec<u32>],
+        opts: &TranslateOptions,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<u32>>> {
+        let limit = self.model.max_positions();
+        if let Some((i, s)) = sources.iter().enumerate().find(|(_, s)| s.len() > limit) {
+            bail!(
+                "sentence {} has {} tokens, more than the model's {limit} positions",
+                i + 1,
+                s.len()
+            );
+        }
+        let mut outputs = vec![Vec::new(); sources.len()];
+        let todo: Vec<usize> = (0..sources.len()).filter(|&i| !sources[i].is_empty()).collect();
+        done(sources.len() - todo.len());
+        let lengths: Vec<usize> = todo.iter().map(|&i| sources[i].len()).collect();
+        let mut decode = opts.decode.clone();
+        // The decoder's positions end at the table's size, whatever max_length asks.
+        decode.max_length = decode.max_length.min(limit + 1);
+        for batch in plan(&lengths, opts.batch) {
+            let rows: Vec<Vec<u32>> = batch.indices.iter().map(|&b| sources[todo[b]].clone()).collect();
+            let generated = generate(&self.model, &rows, &decode, self.special)?;
+            for (&b, out) in batch.indices.iter().zip(generated) {
+                outputs[todo[b]] = out;
+            }
+            done(batch.indices.len());
+        }
+        Ok(outputs)
+    }
+}
