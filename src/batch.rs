@@ -65,15 +65,27 @@ mod tests {
         assert_eq!(seen, (0..lengths.len()).collect::<Vec<_>>());
         for b in &batches {
             let width = b.indices.iter().map(|&i| lengths[i]).max().unwrap();
-            assert!(b.indices.len() * width <= 20 || b.indices.len() == 1, "{b:?}");
+            assert!(
+                b.indices.len() * width <= 20 || b.indices.len() == 1,
+                "{b:?}"
+            );
         }
-        assert_eq!(batches[0].indices, vec![10], "the over-long sentence travels alone");
+        assert_eq!(
+            batches[0].indices,
+            vec![10],
+            "the over-long sentence travels alone"
+        );
     }
 
     #[test]
     fn sorted_longest_first_with_stable_ties() {
         let batches = plan(&[2, 4, 2, 4], limits(100, 100));
-        assert_eq!(batches, vec![Batch { indices: vec![1, 3, 0, 2] }]);
+        assert_eq!(
+            batches,
+            vec![Batch {
+                indices: vec![1, 3, 0, 2]
+            }]
+        );
     }
 
     #[test]

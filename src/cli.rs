@@ -2,7 +2,7 @@
 //!
 //! Nothing past [`TranslateArgs::resolve`] sees clap: the pipeline works on the validated config.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -21,8 +21,14 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Translate a file or standard input to English.
+    /// Translate files, folders or standard input to English.
     Translate(TranslateArgs),
+    /// Print the sentences of Indonesian text, one per line, a blank line after each source line.
+    Segment {
+        /// Input file; `-` or nothing reads standard input.
+        #[arg(value_name = "FILE")]
+        input: Option<PathBuf>,
+    },
     /// Fetch a model into the Hugging Face cache, for offline use later.
     Download(ModelArgs),
 }
@@ -55,20 +61,34 @@ impl ModelArgs {
 /// How input text is split into units to translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
+    /// Documents: sentences are split and translated, then put back in their source lines.
+    Text,
     /// One sentence per line: exactly one output line per input line.
     Lines,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct TranslateArgs {
-    /// Input file; `-` or nothing reads standard input.
-    #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
-    /// Output file (written atomically); standard output if absent.
-    #[arg(short, long, value_name = "FILE")]
+    /// Input files or folders; `-` or nothing reads standard input.
+    #[arg(value_name = "PATH")]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (written atomically), or the output folder when translating folders;
+    /// standard output if absent.
+    #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = InputFormat::Lines)]
+    #[arg(long, value_enum, default_value_t = InputFormat::Text)]
     pub input_format: InputFormat,
+    /// File extensions translated inside folders, comma-separated.
+    #[arg(
+        long,
+        value_name = "EXT,...",
+        default_value = "txt",
+        value_delimiter = ','
+    )]
+    pub ext: Vec<String>,
+    /// Translate again files whose output is already newer than the input.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub model: ModelArgs,
     /// auto, cpu, cuda or cuda:N.
@@ -80,6 +100,10 @@ pub struct TranslateArgs {
     /// Longest output in tokens, counted as transformers counts it (decoder start included).
     #[arg(long, value_name = "N")]
     pub max_length: Option<usize>,
+    /// Generate at least N tokens before end-of-sentence (transformers' min_new_tokens); for
+    /// benchmarks that need a fixed output length.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_new_tokens: usize,
     /// Padded source tokens per batch.
     #[arg(long, value_name = "N", default_value_t = 2048)]
     pub max_batch_tokens: usize,
@@ -91,16 +115,33 @@ pub struct TranslateArgs {
     pub threads: Option<usize>,
 }
 
+/// What to translate and where the English goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// One input to a file or, without `-o`, standard output.
+    Single {
+        input: Input,
+        output: Option<PathBuf>,
+    },
+    /// Files and folders to a mirrored output folder.
+    Tree {
+        inputs: Vec<PathBuf>,
+        out_dir: PathBuf,
+        extensions: Vec<String>,
+        force: bool,
+    },
+}
+
 /// A validated `translate` request.
 #[derive(Debug, Clone)]
 pub struct TranslateConfig {
-    pub input: Input,
-    pub output: Option<PathBuf>,
+    pub job: Job,
     pub format: InputFormat,
     pub model: ModelSource,
     pub device: DeviceChoice,
     pub beams: Option<usize>,
     pub max_length: Option<usize>,
+    pub min_new_tokens: usize,
     pub max_batch_tokens: usize,
     pub batch_size: usize,
     pub threads: Option<usize>,
@@ -122,20 +163,56 @@ impl TranslateArgs {
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
-        let input = Input::from_arg(self.input.as_deref().unwrap_or("-".as_ref()));
-        if let (Input::File(i), Some(o)) = (&input, &self.output) {
-            if i == o {
-                bail!("{}: input and output are the same file", i.display());
+        let tree = self.inputs.len() > 1 || self.inputs.iter().any(|p| p.is_dir());
+        let job = if tree {
+            if self.input_format == InputFormat::Lines {
+                match self.inputs.as_slice() {
+                    [dir] => bail!("{}: is a directory; --input-format lines takes one file", dir.display()),
+                    _ => bail!("--input-format lines takes one file; several inputs are translated as text"),
+                }
             }
-        }
+            if self.inputs.iter().any(|p| p == Path::new("-")) {
+                bail!("standard input cannot be mixed with other inputs");
+            }
+            let Some(out_dir) = self.output.clone() else {
+                bail!("translating folders or several files needs -o OUTDIR");
+            };
+            if out_dir.is_file() {
+                bail!(
+                    "{}: is a file; -o must name a folder when translating folders",
+                    out_dir.display()
+                );
+            }
+            Job::Tree {
+                inputs: self.inputs.clone(),
+                out_dir,
+                extensions: self
+                    .ext
+                    .iter()
+                    .map(|e| e.trim_start_matches('.').to_string())
+                    .collect(),
+                force: self.force,
+            }
+        } else {
+            let input = Input::from_arg(self.inputs.first().map_or("-".as_ref(), |p| p.as_path()));
+            if let (Input::File(i), Some(o)) = (&input, &self.output) {
+                if i == o {
+                    bail!("{}: input and output are the same file", i.display());
+                }
+            }
+            Job::Single {
+                input,
+                output: self.output.clone(),
+            }
+        };
         Ok(TranslateConfig {
-            input,
-            output: self.output.clone(),
+            job,
             format: self.input_format,
             model: self.model.source(),
             device: self.device,
             beams: self.beams,
             max_length: self.max_length,
+            min_new_tokens: self.min_new_tokens,
             max_batch_tokens: self.max_batch_tokens,
             batch_size: self.batch_size,
             threads: self.threads,

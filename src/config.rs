@@ -52,8 +52,6 @@ pub struct MarianConfig {
     #[serde(default)]
     pub decoder_start_token_id: Option<u32>,
     #[serde(default)]
-    pub forced_eos_token_id: Option<u32>,
-    #[serde(default)]
     pub model_type: Option<String>,
     /// Decoding keys that checkpoints without `generation_config.json` keep here.
     #[serde(flatten)]
@@ -100,8 +98,8 @@ pub struct GenerationDefaults {
 impl MarianConfig {
     /// Reads and validates `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
         let config: Self = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a Marian config", path.display()))?;
         config
@@ -131,18 +129,29 @@ impl MarianConfig {
         if !self.share_encoder_decoder_embeddings || self.target_vocab_size() != self.vocab_size {
             bail!("separate source and target vocabularies are not implemented");
         }
-        if !matches!(self.activation_function.as_str(), "swish" | "silu" | "gelu" | "relu") {
-            bail!("activation_function {:?} is not supported", self.activation_function);
+        if !matches!(
+            self.activation_function.as_str(),
+            "swish" | "silu" | "gelu" | "relu"
+        ) {
+            bail!(
+                "activation_function {:?} is not supported",
+                self.activation_function
+            );
         }
         for (what, heads) in [
             ("encoder", self.encoder_attention_heads),
             ("decoder", self.decoder_attention_heads),
         ] {
             if heads == 0 || self.d_model % heads != 0 {
-                bail!("d_model {} is not divisible by {what} heads {heads}", self.d_model);
+                bail!(
+                    "d_model {} is not divisible by {what} heads {heads}",
+                    self.d_model
+                );
             }
         }
-        if self.pad_token_id as usize >= self.vocab_size || self.eos_token_id as usize >= self.vocab_size {
+        if self.pad_token_id as usize >= self.vocab_size
+            || self.eos_token_id as usize >= self.vocab_size
+        {
             bail!("pad or eos token id outside the vocabulary");
         }
         Ok(())
@@ -172,6 +181,8 @@ pub struct DecodeOptions {
     pub banned_tokens: Vec<u32>,
     /// Forced as the last token when a hypothesis reaches `max_length`.
     pub forced_eos: Option<u32>,
+    /// EOS is banned until this many tokens are generated (transformers' `min_new_tokens`).
+    pub min_new_tokens: usize,
 }
 
 impl DecodeOptions {
@@ -187,7 +198,10 @@ impl DecodeOptions {
             None => config.generation.clone(),
         };
         let mut banned_tokens = Vec::new();
-        for word in gen.bad_words_ids.unwrap_or_else(|| vec![vec![config.pad_token_id]]) {
+        for word in gen
+            .bad_words_ids
+            .unwrap_or_else(|| vec![vec![config.pad_token_id]])
+        {
             match word.as_slice() {
                 [token] => banned_tokens.push(*token),
                 _ => bail!("bad_words_ids with multi-token sequences are not supported"),
@@ -198,7 +212,10 @@ impl DecodeOptions {
             max_length: gen.max_length.unwrap_or(config.max_position_embeddings),
             length_penalty: gen.length_penalty.unwrap_or(1.0),
             banned_tokens,
-            forced_eos: gen.forced_eos_token_id.or(config.forced_eos_token_id),
+            forced_eos: gen
+                .forced_eos_token_id
+                .or(config.generation.forced_eos_token_id),
+            min_new_tokens: 0,
         })
     }
 }

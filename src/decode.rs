@@ -47,9 +47,13 @@ pub fn generate(
     }
 }
 
-/// Sets banned tokens to -inf and, at the last position, leaves only EOS (transformers'
-/// `NoBadWordsLogitsProcessor` then `ForcedEOSTokenLogitsProcessor`).
-fn process(row: &mut [f32], cur_len: usize, opts: &DecodeOptions) {
+/// Applies transformers' logits processors in their order: EOS banned before `min_new_tokens`
+/// (`MinNewTokensLengthLogitsProcessor`), banned tokens (`NoBadWordsLogitsProcessor`), and at the last
+/// position only EOS left (`ForcedEOSTokenLogitsProcessor`).
+fn process(row: &mut [f32], cur_len: usize, eos: u32, opts: &DecodeOptions) {
+    if cur_len - 1 < opts.min_new_tokens {
+        row[eos as usize] = f32::NEG_INFINITY;
+    }
     for &t in &opts.banned_tokens {
         if let Some(x) = row.get_mut(t as usize) {
             *x = f32::NEG_INFINITY;
@@ -88,7 +92,7 @@ fn greedy(
         let mut keep = Vec::new();
         let mut next_tokens = Vec::new();
         for (r, row) in flat.chunks_mut(vocab).enumerate() {
-            process(row, cur_len, opts);
+            process(row, cur_len, special.eos, opts);
             let token = argmax(row);
             outputs[active[r]].push(token);
             if token != special.eos && cur_len + 1 < opts.max_length {
@@ -148,12 +152,16 @@ fn beam(
     special: SpecialTokens,
 ) -> Result<Vec<Vec<u32>>> {
     let k = opts.num_beams;
-    let expand: Vec<u32> = (0..n as u32).flat_map(|i| std::iter::repeat(i).take(k)).collect();
+    let expand: Vec<u32> = (0..n as u32)
+        .flat_map(|i| std::iter::repeat_n(i, k))
+        .collect();
     let mut encoded = encoded.select(&index_tensor(&expand, model)?)?;
     let mut cache: DecoderCache = model.new_cache(n * k, capacity)?;
     let mut items: Vec<BeamItem> = (0..n)
         .map(|_| BeamItem {
-            running: (0..k).map(|b| (Vec::new(), if b == 0 { 0.0 } else { NEG_LARGE })).collect(),
+            running: (0..k)
+                .map(|b| (Vec::new(), if b == 0 { 0.0 } else { NEG_LARGE }))
+                .collect(),
             finished: Vec::new(),
             improvable: true,
         })
@@ -175,7 +183,7 @@ fn beam(
             let rows = &mut flat[slot * k * vocab..(slot + 1) * k * vocab];
             for (b, row) in rows.chunks_mut(vocab).enumerate() {
                 log_softmax(row);
-                process(row, cur_len, opts);
+                process(row, cur_len, special.eos, opts);
                 let running = item.running[b].1;
                 row.iter_mut().for_each(|x| *x += running);
             }
@@ -218,7 +226,11 @@ fn beam(
                 item.improvable &= best_possible > worst;
             }
             if at_limit || !item.improvable {
-                outputs[item_index] = item.finished.first().map(|f| f.0.clone()).unwrap_or_default();
+                outputs[item_index] = item
+                    .finished
+                    .first()
+                    .map(|f| f.0.clone())
+                    .unwrap_or_default();
             } else {
                 still_active.push(item_index);
                 for &(b, token, _) in &next {
@@ -244,7 +256,10 @@ fn beam(
 
 /// Inserts a finished hypothesis, keeping the best `k`, best first.
 fn insert_finished(finished: &mut Vec<(Vec<u32>, f32)>, seq: Vec<u32>, score: f32, k: usize) {
-    let at = finished.iter().position(|f| score > f.1).unwrap_or(finished.len());
+    let at = finished
+        .iter()
+        .position(|f| score > f.1)
+        .unwrap_or(finished.len());
     if at < k {
         finished.insert(at, (seq, score));
         finished.truncate(k);
@@ -281,19 +296,30 @@ mod tests {
     }
 
     #[test]
-    fn forced_eos_leaves_only_eos_at_the_last_position() {
+    fn processors_ban_pad_delay_eos_and_force_it_last() {
         let opts = DecodeOptions {
             num_beams: 1,
-            max_length: 5,
+            max_length: 6,
             length_penalty: 1.0,
             banned_tokens: vec![3],
             forced_eos: Some(0),
+            min_new_tokens: 2,
         };
-        let mut row = vec![0.5, 2.0, 1.0, 9.0];
-        process(&mut row, 3, &opts);
-        assert_eq!(argmax(&row), 1, "pad is banned");
-        process(&mut row, 4, &opts);
-        assert_eq!(row, vec![0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+        let logits = [5.0, 2.0, 1.0, 9.0];
+        let after = |cur_len| {
+            let mut row = logits.to_vec();
+            process(&mut row, cur_len, 0, &opts);
+            row
+        };
+        assert_eq!(
+            argmax(&after(2)),
+            1,
+            "pad is banned, and EOS before 2 new tokens"
+        );
+        assert_eq!(argmax(&after(3)), 0, "EOS allowed once 2 tokens are out");
+        let last = after(5);
+        assert_eq!(last[0], 0.0);
+        assert!(last[1..].iter().all(|x| *x == f32::NEG_INFINITY));
     }
 
     #[test]

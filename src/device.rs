@@ -48,7 +48,10 @@ pub fn open(choice: DeviceChoice) -> Result<Device> {
             }
             match Device::new_cuda(n) {
                 Ok(device) => Ok(device),
-                Err(e) => bail!("--device cuda:{n}: no usable GPU ({})", first_line(&e.to_string())),
+                Err(e) => bail!(
+                    "--device cuda:{n}: no usable GPU ({})",
+                    first_line(&e.to_string())
+                ),
             }
         }
     }

@@ -169,25 +169,31 @@ struct Label {
     rest: Rest,
 }
 
+impl Label {
+    const fn new(id: &'static str, en: &'static str, rest: Rest) -> Label {
+        Label { id, en, rest }
+    }
+}
+
 /// The labels, matched case-insensitively when followed by `:` (or, at the start of a line,
 /// when alone or followed by a count such as `(0)`), and written in the source label's case:
 /// `SUMBER:` → `SOURCE:`, `Baca Juga:` → `Read Also:`.
 const LABELS: &[Label] = &[
-    Label { id: "Baca juga", en: "Read also", rest: Rest::Prose },
-    Label { id: "Lihat juga", en: "See also", rest: Rest::Prose },
-    Label { id: "Komentar", en: "Comments", rest: Rest::Prose },
-    Label { id: "Sumber", en: "Source", rest: Rest::Credit },
-    Label { id: "Foto", en: "Photo", rest: Rest::Credit },
-    Label { id: "Ilustrasi", en: "Illustration", rest: Rest::Credit },
-    Label { id: "Grafis", en: "Graphics", rest: Rest::Credit },
-    Label { id: "Video", en: "Video", rest: Rest::Credit },
-    Label { id: "Editor", en: "Editor", rest: Rest::Name },
-    Label { id: "Penyunting", en: "Editor", rest: Rest::Name },
-    Label { id: "Penulis", en: "Writer", rest: Rest::Name },
-    Label { id: "Pewarta", en: "Reporter", rest: Rest::Name },
-    Label { id: "Reporter", en: "Reporter", rest: Rest::Name },
-    Label { id: "Kontributor", en: "Contributor", rest: Rest::Name },
-    Label { id: "Fotografer", en: "Photographer", rest: Rest::Name },
+    Label::new("Baca juga", "Read also", Rest::Prose),
+    Label::new("Lihat juga", "See also", Rest::Prose),
+    Label::new("Komentar", "Comments", Rest::Prose),
+    Label::new("Sumber", "Source", Rest::Credit),
+    Label::new("Foto", "Photo", Rest::Credit),
+    Label::new("Ilustrasi", "Illustration", Rest::Credit),
+    Label::new("Grafis", "Graphics", Rest::Credit),
+    Label::new("Video", "Video", Rest::Credit),
+    Label::new("Editor", "Editor", Rest::Name),
+    Label::new("Penyunting", "Editor", Rest::Name),
+    Label::new("Penulis", "Writer", Rest::Name),
+    Label::new("Pewarta", "Reporter", Rest::Name),
+    Label::new("Reporter", "Reporter", Rest::Name),
+    Label::new("Kontributor", "Contributor", Rest::Name),
+    Label::new("Fotografer", "Photographer", Rest::Name),
 ];
 
 /// Double-quote marks: kept where the source has them, never sent to the model.
@@ -204,10 +210,8 @@ const WRAP_MAX_CHARS: usize = 80;
 /// that runs of short lines (titles, lists) are never joined.
 const WRAP_MIN_CHARS: usize = 40;
 
-/// Conjunctions a long sentence may be split before, after `; ` and `, ` are exhausted.
-const CONJUNCTIONS: &[&str] = &[
-    "dan", "tetapi", "namun", "serta", "atau", "sehingga", "karena", "sedangkan", "yang", "bahwa",
-];
+/// Conjunctions (space-separated) a long sentence may be split before, after `; ` and `, `.
+const CONJUNCTIONS: &str = "dan tetapi namun serta atau sehingga karena sedangkan yang bahwa";
 
 /// One source line, cut into three contiguous slices.
 struct Line<'a> {
@@ -272,14 +276,16 @@ fn classify(content: &str) -> Kind {
 
 /// How many lines from `i` form a hard-wrapped paragraph (1 when none does). Conservative: all
 /// lines are prose of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
-/// [`WRAP_MIN_CHARS`], does not end a sentence or a clause (`.`, `!`, `?`, `:`, `;`), and ends
-/// where a greedy wrap at the paragraph's longest line would have had to break it; the next line
-/// does not start a list item or a dateline.
+/// [`WRAP_MIN_CHARS`], is not in title case, does not end a sentence or a clause (`.`, `!`, `?`,
+/// `:`, `;`), and ends where a greedy wrap at the paragraph's longest line would have had to
+/// break it; the next line does not start a list item or a dateline; the last line does end a
+/// sentence or a clause.
 fn wrapped_len(lines: &[Line], kinds: &[Kind], i: usize) -> usize {
     let joins = |a: &Line, b: &Line, b_kind: Kind| {
         let a_chars = a.chars();
         (WRAP_MIN_CHARS..=WRAP_MAX_CHARS).contains(&a_chars)
             && !ends_clause(a.content)
+            && !is_title_case(a.content)
             && trailing_credit(a.content).is_none()
             && b_kind == Kind::Prose
             && b.chars() <= WRAP_MAX_CHARS
@@ -294,17 +300,37 @@ fn wrapped_len(lines: &[Line], kinds: &[Kind], i: usize) -> usize {
         end += 1;
     }
     let width = lines[i..end].iter().map(Line::chars).max().unwrap_or(0);
-    for k in i..end - 1 {
-        let next_word = lines[k + 1]
-            .content
-            .split_whitespace()
-            .next()
-            .map_or(0, |w| w.chars().count());
-        if lines[k].chars() + 1 + next_word <= width {
-            return k - i + 1;
-        }
+    let greedy_end = (i..end - 1)
+        .find(|&k| {
+            let next_word = lines[k + 1]
+                .content
+                .split_whitespace()
+                .next()
+                .map_or(0, |w| w.chars().count());
+            lines[k].chars() + 1 + next_word <= width
+        })
+        .map_or(end, |k| k + 1);
+    if greedy_end - i >= 2 && ends_clause(lines[greedy_end - 1].content) {
+        greedy_end - i
+    } else {
+        1
     }
-    end - i
+}
+
+/// A headline such as `Kim Jong Un Kunjungi Rusia dan Bahas Kerja Sama`: at least three words,
+/// all capitalised except short function words.
+fn is_title_case(s: &str) -> bool {
+    const SMALL: &[&str] = &[
+        "dan", "di", "ke", "dari", "yang", "untuk", "dengan", "pada", "atau", "oleh", "dalam",
+    ];
+    let words: Vec<&str> = s
+        .split_whitespace()
+        .filter(|w| w.starts_with(char::is_alphabetic))
+        .collect();
+    words.len() >= 3
+        && words
+            .iter()
+            .all(|w| w.starts_with(char::is_uppercase) || SMALL.contains(w))
 }
 
 fn ends_clause(s: &str) -> bool {
@@ -341,7 +367,12 @@ fn match_label_at(s: &str, p: usize) -> Option<LabelMatch> {
         let after = &s[label_end..];
         if let Some(rest) = after.trim_start_matches([' ', '\t']).strip_prefix(':') {
             let end = s.len() - rest.trim_start().len();
-            return Some(LabelMatch { label, label_end, end, colon: true });
+            return Some(LabelMatch {
+                label,
+                label_end,
+                end,
+                colon: true,
+            });
         }
         let count = after.starts_with(char::is_whitespace)
             && after
@@ -358,19 +389,20 @@ fn match_label_at(s: &str, p: usize) -> Option<LabelMatch> {
     })
 }
 
-/// A credit at the end of a text: `Foto: KCNA` or `(Foto: Dok. Pribadi)`.
+/// A credit at the end of a text: `Foto: KCNA`, `(Foto: Dok. Pribadi)`, `(KOMPAS.com/Ani)`.
 struct Credit {
     /// Where the credit starts (its `(` if it has one).
     start: usize,
-    label: Range<usize>,
-    en: &'static str,
+    /// The label and its English, if the credit has one.
+    label: Option<(Range<usize>, &'static str)>,
 }
 
-/// The first credit label followed by a name that runs to the end of `s`. A label not at the
-/// start must follow whitespace and be capitalised (or in an opening parenthesis), so that prose
-/// such as `dengan foto: …` is left alone.
+/// The first credit label followed by a name that runs to the end of `s`, or else a final
+/// parenthesised `(SOURCE/Name)`. A label not at the start must follow whitespace and be
+/// capitalised (or in an opening parenthesis), so that prose such as `dengan foto: …` is left
+/// alone.
 fn trailing_credit(s: &str) -> Option<Credit> {
-    s.char_indices().find_map(|(p, _)| {
+    let labelled = s.char_indices().find_map(|(p, _)| {
         let m = match_label_at(s, p).filter(|m| m.colon && m.label.rest == Rest::Credit)?;
         let before = &s[..p];
         let (start, name) = match before.strip_suffix('(') {
@@ -389,8 +421,21 @@ fn trailing_credit(s: &str) -> Option<Credit> {
         };
         is_name_like(name).then_some(Credit {
             start,
-            label: p..m.label_end,
-            en: m.label.en,
+            label: Some((p..m.label_end, m.label.en)),
+        })
+    });
+    labelled.or_else(|| {
+        let inner = s.strip_suffix(')')?;
+        let open = inner.rfind('(')?;
+        let name = &inner[open + 1..];
+        let (source, _) = name.split_once('/')?;
+        let credit = (open == 0 || s[..open].ends_with(char::is_whitespace))
+            && source.starts_with(char::is_uppercase)
+            && !source.contains(char::is_whitespace)
+            && is_name_like(name);
+        credit.then_some(Credit {
+            start: open,
+            label: None,
         })
     })
 }
@@ -478,7 +523,12 @@ fn is_all_caps(s: &str) -> bool {
 fn sentence_case(s: &str) -> String {
     let lower = s.to_lowercase();
     match lower.char_indices().find(|(_, c)| c.is_alphabetic()) {
-        Some((i, c)) => format!("{}{}{}", &lower[..i], c.to_uppercase(), &lower[i + c.len_utf8()..]),
+        Some((i, c)) => format!(
+            "{}{}{}",
+            &lower[..i],
+            c.to_uppercase(),
+            &lower[i + c.len_utf8()..]
+        ),
         None => lower,
     }
 }
@@ -602,7 +652,11 @@ struct Parser<'o> {
 
 impl Parser<'_> {
     fn wrapped(&mut self, lines: &[Line]) -> Block {
-        let joined = lines.iter().map(|l| l.content).collect::<Vec<_>>().join(" ");
+        let joined = lines
+            .iter()
+            .map(|l| l.content)
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut pieces = Vec::new();
         self.text(&mut pieces, &joined);
         let lines = lines
@@ -636,9 +690,14 @@ impl Parser<'_> {
             Some(credit) => {
                 let prose = body[..credit.start].trim_end();
                 self.prose(out, prose);
-                keep(out, &body[prose.len()..credit.label.start]);
-                self.label(out, &body[credit.label.clone()], credit.en);
-                keep(out, &body[credit.label.end..]);
+                match credit.label {
+                    Some((label, en)) => {
+                        keep(out, &body[prose.len()..label.start]);
+                        self.label(out, &body[label.clone()], en);
+                        keep(out, &body[label.end..]);
+                    }
+                    None => keep(out, &body[prose.len()..]),
+                }
             }
             None => self.prose(out, body),
         }
@@ -674,7 +733,7 @@ impl Parser<'_> {
         let mut pos = 0;
         // Defensive against a splitter that breaks its contract: bytes outside valid ranges are
         // still translated unless they are whitespace, so nothing is lost.
-        let mut take_gap = |this: &mut Self, out: &mut Vec<Piece>, gap: &str| {
+        let take_gap = |this: &mut Self, out: &mut Vec<Piece>, gap: &str| {
             if gap.trim().is_empty() {
                 keep(out, gap);
             } else {
@@ -733,6 +792,13 @@ impl Parser<'_> {
     fn run(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
         let lead = |c: char| c.is_whitespace() || ",;:.!?…)]}-–—".contains(c);
         let trail = |c: char| c.is_whitespace() || "([{-–—".contains(c);
+        // A bracket whose partner is on the other side of a kept span stays with that span.
+        if let Some(i) = unmatched_bracket(text) {
+            self.run(out, &text[..i], upper);
+            keep(out, &text[i..i + 1]);
+            self.run(out, &text[i + 1..], upper);
+            return;
+        }
         let rest = text.trim_start_matches(lead);
         let core = rest.trim_end_matches(trail);
         keep(out, &text[..text.len() - rest.len()]);
@@ -757,7 +823,11 @@ impl Parser<'_> {
                     upper,
                     continuation: !upper && s.starts_with(char::is_lowercase),
                 });
-                self.inputs.push(if upper { sentence_case(s) } else { s.to_owned() });
+                self.inputs.push(if upper {
+                    sentence_case(s)
+                } else {
+                    s.to_owned()
+                });
             } else {
                 keep(out, s);
             }
@@ -765,6 +835,22 @@ impl Parser<'_> {
         }
         keep(out, &text[pos..]);
     }
+}
+
+/// Byte offset of the first bracket without a partner in `s`.
+fn unmatched_bracket(s: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' => open.push((i, c)),
+            ')' | ']' => match open.pop() {
+                Some((_, o)) if (o, c) == ('(', ')') || (o, c) == ('[', ']') => {}
+                _ => return Some(i),
+            },
+            _ => {}
+        }
+    }
+    open.first().map(|&(i, _)| i)
 }
 
 /// Cuts `text` (at offset `base` in the input) into ranges of at most `max` characters,
@@ -780,9 +866,13 @@ fn split_long(text: &str, max: usize, base: usize, out: &mut Vec<Range<usize>>) 
             split_long(&text[right_start..], max, base + right_start, out);
         }
         None => {
-            let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
-            out.push(base..base + cut);
-            split_long(&text[cut..], max, base + cut, out);
+            let mut start = 0;
+            while start < text.len() {
+                let rest = &text[start..];
+                let end = start + rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+                out.push(base + start..base + end);
+                start = end;
+            }
         }
     }
 }
@@ -801,8 +891,13 @@ fn clause_cut(text: &str) -> Option<(usize, usize)> {
             .collect::<Vec<_>>()
     };
     let conjunctions = CONJUNCTIONS
-        .iter()
-        .flat_map(|w| lower.match_indices(&format!(" {w} ")).map(|(i, _)| (i, i + 1)).collect::<Vec<_>>())
+        .split_whitespace()
+        .flat_map(|w| {
+            lower
+                .match_indices(&format!(" {w} "))
+                .map(|(i, _)| (i, i + 1))
+                .collect::<Vec<_>>()
+        })
         .collect::<Vec<_>>();
     let spaces = text
         .char_indices()
@@ -818,4 +913,339 @@ fn clause_cut(text: &str) -> Option<(usize, usize)> {
                 .filter(|&(l, r)| has_word(&text[..l]) && has_word(&text[r..]))
                 .min_by_key(|&(l, _)| l.abs_diff(mid))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KCNA: &str = include_str!("../tests/data/news-kcna.id.txt");
+
+    fn inputs(text: &str) -> Vec<String> {
+        Document::parse(text, &DocumentOptions::default()).inputs
+    }
+
+    #[test]
+    fn kcna_inputs_are_the_prose_only() {
+        let got = inputs(KCNA);
+        for s in &got {
+            assert!(!s.trim().is_empty() && s.trim() == s, "{s:?}");
+            assert!(!s.contains(is_quote) && !s.contains('\n'), "{s:?}");
+            for kept in ["iklan", "http", "Sumber", "Komentar", "Foto"] {
+                assert!(!s.contains(kept), "{s:?} contains {kept}");
+            }
+        }
+        for expected in [
+            "ujar Bapak Kim.",
+            "kantor berita KCNA mengutip pesan Putin.",
+            "Surat tersebut",
+            "Menurut KCNA, dokumen tersebut menyatakan:",
+            "kemitraan strategis komprehensif",
+            "yang mencakup perjanjian pertahanan bersama.",
+            "Ngoc Anh (menurut KCNA, Reuters)",
+        ] {
+            assert!(got.iter().any(|s| s == expected), "no input {expected:?}");
+        }
+        assert!(got
+            .iter()
+            .any(|s| s.starts_with("Presiden Rusia") && s.ends_with("pada Juni 2024.")));
+    }
+
+    #[test]
+    fn blank_and_whitespace_lines_are_not_inputs() {
+        for text in ["", "\n", "  \n\t\n\r\n", " \u{a0} ", "\u{feff}\n"] {
+            assert!(inputs(text).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn untranslatable_lines_are_not_inputs() {
+        for line in [
+            "[iklan_2]",
+            "{{nama_penulis}}",
+            "***",
+            "---",
+            "2024",
+            "(0)",
+            "12.30 WIB",
+            "12/8/2024 | 08.15 WITA",
+            "#Pemilu2024 @kompascom",
+            "https://www.congluan.vn/nga-va-trieu-tien.html",
+            "www.kompas.com.",
+            "redaksi@kompas.co.id",
+        ] {
+            assert_eq!(inputs(line), Vec::<String>::new(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn spans_inside_sentences_split_the_prose() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Informasi lebih lanjut di https://x.id/a?b=1 atau hubungi humas@x.go.id untuk detail.",
+                &["Informasi lebih lanjut di", "atau hubungi", "untuk detail."],
+            ),
+            (
+                "Ikuti @kompascom dan #Pemilu2024 untuk kabar terbaru.",
+                &["Ikuti", "dan", "untuk kabar terbaru."],
+            ),
+            ("Pengumuman (lihat https://x.id).", &["Pengumuman", "lihat"]),
+            ("(lihat https://x.id dan peta) di sini.", &["lihat", "dan peta", "di sini."]),
+            ("Kunjungi www.x.id. Lalu daftar.", &["Kunjungi", "Lalu daftar."]),
+            ("Iklan [iklan_2] di tengah kalimat.", &["Iklan", "di tengah kalimat."]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn quote_marks_never_reach_the_model() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "\"Kami siap. Kami kuat,\" ujar Bapak Kim.",
+                &["Kami siap.", "Kami kuat,", "ujar Bapak Kim."],
+            ),
+            (
+                "\u{201c}Kami siap,\u{201d} kata dia.",
+                &["Kami siap,", "kata dia."],
+            ),
+            (
+                "\u{ab}Kami siap\u{bb}, kata dia.",
+                &["Kami siap", "kata dia."],
+            ),
+            (
+                "Surat tersebut \"menyatakan keyakinan bahwa kerja sama meluas.\"",
+                &[
+                    "Surat tersebut",
+                    "menyatakan keyakinan bahwa kerja sama meluas.",
+                ],
+            ),
+            (
+                "Dia berkata \"tidak\u{201d} lalu pergi.",
+                &["Dia berkata", "tidak", "lalu pergi."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn continuation_marks_inputs_that_start_in_lower_case() {
+        let doc = Document::parse("\"Kami siap,\" ujar dia.", &DocumentOptions::default());
+        let Block::Flow(pieces) = &doc.blocks[0] else {
+            panic!("{:?}", doc.blocks);
+        };
+        let continuations: Vec<bool> = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Model { continuation, .. } => Some(*continuation),
+                Piece::Keep(_) => None,
+            })
+            .collect();
+        assert_eq!(continuations, [false, true]);
+    }
+
+    #[test]
+    fn datelines_are_kept() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "JAKARTA, KOMPAS.com — Presiden meresmikan jalan tol.",
+                &["Presiden meresmikan jalan tol."],
+            ),
+            (
+                "JAKARTA (ANTARA) - Presiden meresmikan jalan tol.",
+                &["Presiden meresmikan jalan tol."],
+            ),
+            (
+                "BANDA ACEH, KOMPAS.com -- Gempa mengguncang Aceh.",
+                &["Gempa mengguncang Aceh."],
+            ),
+            (
+                "PYONGYANG \u{2013} Kim menerima surat.",
+                &["Kim menerima surat."],
+            ),
+            (
+                "Jakarta - Presiden meresmikan jalan tol.",
+                &["Jakarta - Presiden meresmikan jalan tol."],
+            ),
+            (
+                "Harga naik - kata pedagang.",
+                &["Harga naik - kata pedagang."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn labels_keep_names_and_translate_prose() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Sumber: https://x.id/berita", &[]),
+            ("Sumber: Kementerian Kesehatan", &[]),
+            ("Editor: Budi Santoso", &[]),
+            ("Penulis: Budi | Editor: Ani", &[]),
+            ("Pewarta : Ani Suryani", &[]),
+            ("Komentar (0)", &[]),
+            ("Komentar", &[]),
+            (
+                "Baca juga: Presiden meresmikan jalan tol",
+                &["Presiden meresmikan jalan tol"],
+            ),
+            (
+                "Foto: Presiden meresmikan jalan tol di Jakarta, Senin (12/8).",
+                &["Presiden meresmikan jalan tol di Jakarta, Senin (12/8)."],
+            ),
+            ("Sumbernya adalah pejabat.", &["Sumbernya adalah pejabat."]),
+            ("Komentar warga beragam.", &["Komentar warga beragam."]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn credits_stay_out_of_the_caption() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Kim di Pyongyang pada Juni 2024. Foto: KCNA",
+                &["Kim di Pyongyang pada Juni 2024."],
+            ),
+            (
+                "Dia berpidato di Bogor. (Foto: Dok. Pribadi)",
+                &["Dia berpidato di Bogor."],
+            ),
+            (
+                "Tim bulu tangkis berlatih FOTO: PBSI",
+                &["Tim bulu tangkis berlatih"],
+            ),
+            ("Ilustrasi: Tim Grafis", &[]),
+            (
+                "Antrean pemudik di Merak. Foto: ANTARA/Budi",
+                &["Antrean pemudik di Merak."],
+            ),
+            (
+                "Dia mengirim foto: semua orang tertawa.",
+                &["Dia mengirim foto: semua orang tertawa."],
+            ),
+            (
+                "Jokowi meresmikan tol. (KOMPAS.com/Ardito Ramadhan)",
+                &["Jokowi meresmikan tol."],
+            ),
+            (
+                "Tol diresmikan Selasa (11/7/2023)",
+                &["Tol diresmikan Selasa (11/7/2023)"],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn all_caps_is_sent_in_sentence_case() {
+        assert_eq!(
+            inputs("KIM JONG UN KUNJUNGI RUSIA"),
+            ["Kim jong un kunjungi rusia"]
+        );
+        assert_eq!(inputs("KPK, BPK"), ["KPK, BPK"]);
+        assert_eq!(
+            inputs("Kim Jong Un kunjungi RUSIA"),
+            ["Kim Jong Un kunjungi RUSIA"]
+        );
+    }
+
+    const WRAPPED: &str = "\
+Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim
+Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang.
+Keduanya membahas kerja sama pertahanan yang semakin erat
+antara kedua negara dan menandatangani sejumlah perjanjian
+baru.
+";
+
+    #[test]
+    fn hard_wrapped_paragraphs_are_joined() {
+        assert_eq!(
+            inputs(WRAPPED),
+            [
+                "Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang.",
+                "Keduanya membahas kerja sama pertahanan yang semakin erat antara kedua negara dan menandatangani sejumlah perjanjian baru.",
+            ]
+        );
+        let opts = DocumentOptions {
+            unwrap_paragraphs: false,
+            ..DocumentOptions::default()
+        };
+        assert_eq!(Document::parse(WRAPPED, &opts).inputs.len(), 5);
+    }
+
+    #[test]
+    fn short_or_finished_lines_are_not_joined() {
+        let lists = "Daftar pemenang\nBudi Santoso\nAni Suryani\n";
+        assert_eq!(inputs(lists).len(), 3);
+        let title = "Kim Jong Un dan Putin Bertemu di Pyongyang Hari Ini\nKedua pemimpin membahas kerja sama pertahanan kedua negara.\n";
+        assert_eq!(inputs(title).len(), 2);
+        let headline = "Kim Jong Un Kunjungi Rusia, Bahas Kerja Sama Militer dengan Putin\nPertemuan berlangsung di Vladivostok selama dua hari itu.\n";
+        assert_eq!(inputs(headline).len(), 2);
+        let unfinished = "Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim\nJong Un berjalan-jalan di taman Wisma Kumsusan\n";
+        assert_eq!(inputs(unfinished).len(), 2);
+        let items =
+            "Kesepakatan yang dicapai kedua negara dalam pertemuan itu\n- kerja sama pertahanan\n";
+        assert_eq!(inputs(items).len(), 2);
+    }
+
+    #[test]
+    fn long_sentences_are_split_not_truncated() {
+        let clause = "pemerintah daerah menyiapkan bantuan bagi warga yang terdampak banjir";
+        let text = format!("{}.", vec![clause; 24].join(", "));
+        let opts = DocumentOptions {
+            max_input_chars: 200,
+            ..DocumentOptions::default()
+        };
+        let got = Document::parse(&text, &opts).inputs;
+        assert!(got.len() > 1);
+        assert!(got.iter().all(|s| s.chars().count() <= 200), "{got:?}");
+        assert_eq!(got.join(" "), text);
+
+        let word = "a".repeat(1500);
+        let got = inputs(&word);
+        assert!(got.iter().all(|s| s.chars().count() <= 600));
+        assert_eq!(got.concat(), word);
+    }
+
+    #[test]
+    fn clause_cut_prefers_semicolons_then_commas_then_conjunctions() {
+        let text = "satu dua tiga, empat lima; enam tujuh delapan";
+        assert_eq!(
+            clause_cut(text).map(|(l, _)| &text[..l]),
+            Some("satu dua tiga, empat lima;")
+        );
+        let text = "satu dua tiga dan empat lima, enam";
+        assert_eq!(
+            clause_cut(text).map(|(l, _)| &text[..l]),
+            Some("satu dua tiga dan empat lima,")
+        );
+        let text = "satu dua tiga tetapi empat lima enam";
+        assert_eq!(
+            clause_cut(text).map(|(_, r)| &text[r..]),
+            Some("tetapi empat lima enam")
+        );
+        assert_eq!(clause_cut("tanpaspasi"), None);
+    }
+
+    #[test]
+    fn crlf_stays_out_of_inputs() {
+        let got = inputs("Kim tiba.\r\nPutin menyambut.\r\n");
+        assert_eq!(got, ["Kim tiba.", "Putin menyambut."]);
+    }
+
+    #[test]
+    fn label_case_follows_the_source() {
+        assert_eq!(label_case("SUMBER", "Source"), "SOURCE");
+        assert_eq!(label_case("sumber", "Source"), "source");
+        assert_eq!(label_case("Baca Juga", "Read also"), "Read Also");
+        assert_eq!(label_case("Baca juga", "Read also"), "Read also");
+    }
 }

@@ -72,15 +72,23 @@ pub fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
 /// Writes `data` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     if path.is_dir() {
-        bail!("{}: is a directory, cannot write output there", path.display());
+        bail!(
+            "{}: is a directory, cannot write output there",
+            path.display()
+        );
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create directory", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: cannot create directory", dir.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    // A fixed name: a rerun after a killed run overwrites the stale temporary instead of leaving it.
+    let tmp = dir.join(format!(".{name}.terjemah-tmp"));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
@@ -100,7 +108,9 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_file_and_offset() {
-        let err = utf8(b"abc\xffdef".to_vec(), "x.txt").unwrap_err().to_string();
+        let err = utf8(b"abc\xffdef".to_vec(), "x.txt")
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "x.txt: invalid UTF-8 at byte 3");
     }
 

@@ -22,7 +22,10 @@ const GENERATION: &str = "generation_config.json";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
     /// `REPO[@REVISION]` on the Hugging Face hub.
-    Hub { repo: String, revision: Option<String> },
+    Hub {
+        repo: String,
+        revision: Option<String>,
+    },
     /// A local directory in the Hugging Face layout.
     Dir(PathBuf),
 }
@@ -81,7 +84,12 @@ fn from_dir(dir: &Path) -> Result<ModelFiles> {
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
-        .ok_or_else(|| anyhow!("{}: model directory lacks {SAFETENSORS} or {PYTORCH}", dir.display()))?;
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: model directory lacks {SAFETENSORS} or {PYTORCH}",
+                dir.display()
+            )
+        })?;
     let generation = dir.join(GENERATION);
     Ok(ModelFiles {
         dir: dir.to_path_buf(),
@@ -99,7 +107,8 @@ fn repo_handle(repo: &str, revision: Option<&str>) -> Repo {
 }
 
 fn offline() -> bool {
-    std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "FALSE"))
+    std::env::var("HF_HUB_OFFLINE")
+        .is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "FALSE"))
 }
 
 /// The files already in the cache, if they make a complete checkpoint.
@@ -135,13 +144,16 @@ fn from_hub(repo: &str, revision: Option<&str>, progress: bool) -> Result<ModelF
     if offline() {
         bail!("model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; {advice}");
     }
-    download(repo, revision, progress)
-        .map_err(|e| anyhow!("model {name} is not cached and could not be downloaded ({e}); {advice}"))
+    download(repo, revision, progress).map_err(|e| {
+        anyhow!("model {name} is not cached and could not be downloaded ({e}); {advice}")
+    })
 }
 
 /// Fetches a checkpoint's files into the cache (the `download` subcommand, and first use).
 pub fn download(repo: &str, revision: Option<&str>, progress: bool) -> Result<ModelFiles> {
-    let token = std::env::var("HF_TOKEN").ok().or_else(|| Cache::from_env().token());
+    let token = std::env::var("HF_TOKEN")
+        .ok()
+        .or_else(|| Cache::from_env().token());
     let api = ApiBuilder::from_env()
         .with_token(token)
         .with_progress(progress)
@@ -158,9 +170,15 @@ pub fn download(repo: &str, revision: Option<&str>, progress: bool) -> Result<Mo
         .into_iter()
         .find(|n| listed(n))
         .ok_or_else(|| anyhow!("the repository has neither {SAFETENSORS} nor {PYTORCH}"))?;
-    let weights = handle.get(weights_name).map_err(|e| anyhow!("{weights_name}: {e}"))?;
+    let weights = handle
+        .get(weights_name)
+        .map_err(|e| anyhow!("{weights_name}: {e}"))?;
     let generation_config = if listed(GENERATION) {
-        Some(handle.get(GENERATION).map_err(|e| anyhow!("{GENERATION}: {e}"))?)
+        Some(
+            handle
+                .get(GENERATION)
+                .map_err(|e| anyhow!("{GENERATION}: {e}"))?,
+        )
     } else {
         None
     };

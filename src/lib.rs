@@ -12,10 +12,14 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod device;
+pub mod document;
 pub mod files;
 pub mod hub;
 pub mod model;
 pub mod pipeline;
+pub mod pth;
+pub mod reassemble;
+pub mod segment;
 pub mod tokenizer;
 pub mod translator;
 

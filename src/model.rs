@@ -44,7 +44,11 @@ impl Encoded {
             .iter()
             .map(|(k, v)| Ok((k.index_select(rows, 0)?, v.index_select(rows, 0)?)))
             .collect::<Result<_>>()?;
-        let mask = self.mask.as_ref().map(|m| m.index_select(rows, 0)).transpose()?;
+        let mask = self
+            .mask
+            .as_ref()
+            .map(|m| m.index_select(rows, 0))
+            .transpose()?;
         Ok(Self { cross, mask })
     }
 }
@@ -140,11 +144,16 @@ impl Attention {
     /// `(batch, len, d_model)` → `(batch, heads, len, head_dim)`.
     fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
-        Ok(x.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()?)
+        Ok(x.reshape((b, t, self.heads, self.head_dim))?
+            .transpose(1, 2)?
+            .contiguous()?)
     }
 
     fn keys_values(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        Ok((self.split_heads(&self.k.forward(x)?)?, self.split_heads(&self.v.forward(x)?)?))
+        Ok((
+            self.split_heads(&self.k.forward(x)?)?,
+            self.split_heads(&self.v.forward(x)?)?,
+        ))
     }
 
     /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask.
@@ -207,13 +216,18 @@ fn sinusoidal_positions(n_pos: usize, dim: usize, device: &Device) -> Result<Ten
 pub enum Weights<'a> {
     /// `model.safetensors`, memory-mapped.
     Safetensors(&'a Path),
-    /// `pytorch_model.bin`, a PyTorch zip pickle.
+    /// `pytorch_model.bin`: a PyTorch zip pickle, or the legacy format torch wrote before 1.6.
     Pytorch(&'a Path),
 }
 
 impl Marian {
     /// Builds the model from a checkpoint's weights.
-    pub fn load(config: &MarianConfig, weights: Weights, dtype: DType, device: &Device) -> Result<Self> {
+    pub fn load(
+        config: &MarianConfig,
+        weights: Weights,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         let vb = match weights {
             // SAFETY: the file is memory-mapped read-only; terjemah never writes model files while
             // loading them, and the hub cache replaces files by rename rather than in place.
@@ -221,13 +235,23 @@ impl Marian {
                 VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
                     .with_context(|| format!("{}: cannot read weights", path.display()))?
             },
+            Weights::Pytorch(path) if crate::pth::is_legacy(path)? => {
+                let tensors = crate::pth::read_legacy(path)
+                    .with_context(|| format!("{}: cannot read weights", path.display()))?;
+                VarBuilder::from_tensors(tensors.into_iter().collect(), dtype, device)
+            }
             Weights::Pytorch(path) => VarBuilder::from_pth(path, dtype, device)
                 .with_context(|| format!("{}: cannot read weights", path.display()))?,
         };
         Self::from_var_builder(config, vb, dtype, device)
     }
 
-    fn from_var_builder(config: &MarianConfig, vb: VarBuilder, dtype: DType, device: &Device) -> Result<Self> {
+    fn from_var_builder(
+        config: &MarianConfig,
+        vb: VarBuilder,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         let d = config.d_model;
         let vocab = config.vocab_size;
         let root = if vb.contains_tensor("model.shared.weight")
@@ -238,11 +262,15 @@ impl Marian {
             vb.clone()
         };
         // Tied checkpoints store the shared table under one of these names, depending on the writer.
-        let embed = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
-            .iter()
-            .find(|name| root.contains_tensor(name))
-            .map(|name| root.get((vocab, d), name))
-            .unwrap_or_else(|| root.get((vocab, d), "shared.weight"))?;
+        let embed = [
+            "shared.weight",
+            "encoder.embed_tokens.weight",
+            "decoder.embed_tokens.weight",
+        ]
+        .iter()
+        .find(|name| root.contains_tensor(name))
+        .map(|name| root.get((vocab, d), name))
+        .unwrap_or_else(|| root.get((vocab, d), "shared.weight"))?;
         let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
             vb.get((1, config.target_vocab_size()), "final_logits_bias")?
         } else {
@@ -267,7 +295,11 @@ impl Marian {
                 Ok(DecoderLayer {
                     attn: Attention::load(vb.pp("self_attn"), d, config.decoder_attention_heads)?,
                     attn_norm: norm(d, vb.pp("self_attn_layer_norm"))?,
-                    cross: Attention::load(vb.pp("encoder_attn"), d, config.decoder_attention_heads)?,
+                    cross: Attention::load(
+                        vb.pp("encoder_attn"),
+                        d,
+                        config.decoder_attention_heads,
+                    )?,
                     cross_norm: norm(d, vb.pp("encoder_attn_layer_norm"))?,
                     fc1: linear(d, config.decoder_ffn_dim, vb.pp("fc1"))?,
                     fc2: linear(config.decoder_ffn_dim, d, vb.pp("fc2"))?,
@@ -282,8 +314,13 @@ impl Marian {
         };
         Ok(Self {
             embed,
-            embed_scale: if config.scale_embedding { (d as f64).sqrt() } else { 1.0 },
-            positions: sinusoidal_positions(config.max_position_embeddings, d, device)?.to_dtype(dtype)?,
+            embed_scale: if config.scale_embedding {
+                (d as f64).sqrt()
+            } else {
+                1.0
+            },
+            positions: sinusoidal_positions(config.max_position_embeddings, d, device)?
+                .to_dtype(dtype)?,
             encoder,
             decoder,
             final_logits_bias,
@@ -307,7 +344,10 @@ impl Marian {
     fn embed_tokens(&self, ids: &Tensor, start: usize) -> Result<Tensor> {
         let (b, len) = ids.dims2()?;
         let d = self.embed.dim(1)?;
-        let tokens = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, len, d))?;
+        let tokens = self
+            .embed
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, len, d))?;
         let tokens = (tokens * self.embed_scale)?;
         Ok(tokens.broadcast_add(&self.positions.narrow(0, start, len)?)?)
     }
@@ -318,7 +358,11 @@ impl Marian {
         let mut ids = Vec::with_capacity(rows.len() * width);
         let mut mask = Vec::with_capacity(rows.len() * width);
         for row in rows {
-            ids.extend(row.iter().copied().chain(std::iter::repeat(self.pad).take(width - row.len())));
+            ids.extend(
+                row.iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(self.pad, width - row.len())),
+            );
             mask.extend((0..width).map(|i| if i < row.len() { 0f32 } else { f32::MIN }));
         }
         let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
@@ -334,7 +378,9 @@ impl Marian {
             let (k, v) = layer.attn.keys_values(&h)?;
             let a = layer.attn.attend(&h, &k, &v, mask.as_ref())?;
             h = layer.attn_norm.forward(&(h + a)?)?;
-            let f = layer.fc2.forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
+            let f = layer
+                .fc2
+                .forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
             h = layer.final_norm.forward(&(h + f)?)?;
         }
         let cross = self
@@ -351,7 +397,12 @@ impl Marian {
             .decoder
             .iter()
             .map(|layer| {
-                let shape = (batch, layer.attn.heads, capacity.max(1), layer.attn.head_dim);
+                let shape = (
+                    batch,
+                    layer.attn.heads,
+                    capacity.max(1),
+                    layer.attn.head_dim,
+                );
                 Ok((
                     Tensor::zeros(shape, self.dtype, &self.device)?,
                     Tensor::zeros(shape, self.dtype, &self.device)?,
@@ -362,7 +413,12 @@ impl Marian {
     }
 
     /// Feeds one token per row and returns next-token logits `(batch, vocab)` in f32.
-    pub fn decode_step(&self, tokens: &[u32], encoded: &Encoded, cache: &mut DecoderCache) -> Result<Tensor> {
+    pub fn decode_step(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+    ) -> Result<Tensor> {
         let ids = Tensor::from_slice(tokens, (tokens.len(), 1), &self.device)?;
         let mut h = self.embed_tokens(&ids, cache.len)?;
         for (i, layer) in self.decoder.iter().enumerate() {
@@ -373,12 +429,16 @@ impl Marian {
             let (ck, cv) = &encoded.cross[i];
             let c = layer.cross.attend(&h, ck, cv, encoded.mask.as_ref())?;
             h = layer.cross_norm.forward(&(h + c)?)?;
-            let f = layer.fc2.forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
+            let f = layer
+                .fc2
+                .forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
             h = layer.final_norm.forward(&(h + f)?)?;
         }
         cache.len += 1;
         let h = h.i((.., 0, ..))?;
-        let logits = h.matmul(&self.embed.t()?)?.broadcast_add(&self.final_logits_bias)?;
+        let logits = h
+            .matmul(&self.embed.t()?)?
+            .broadcast_add(&self.final_logits_bias)?;
         Ok(logits.to_dtype(DType::F32)?)
     }
 }
@@ -389,9 +449,17 @@ mod tests {
 
     #[test]
     fn positions_put_sines_first_and_cosines_second() {
-        let t = sinusoidal_positions(3, 4, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+        let t = sinusoidal_positions(3, 4, &Device::Cpu)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         assert_eq!(t[0], vec![0.0, 0.0, 1.0, 1.0]);
-        let expect = [1f64.sin(), (1.0 / 100f64).sin(), 1f64.cos(), (1.0 / 100f64).cos()];
+        let expect = [
+            1f64.sin(),
+            (1.0 / 100f64).sin(),
+            1f64.cos(),
+            (1.0 / 100f64).cos(),
+        ];
         for (got, want) in t[1].iter().zip(expect) {
             assert!((*got as f64 - want).abs() < 1e-6, "{:?}", t[1]);
         }

@@ -1,54 +1,98 @@
-//! The only module that knows the order of the stages: read input → split into units → translate in
-//! batches → put the results back → write output; progress on stderr.
+//! The only module that knows the order of the stages: read input → split into model inputs →
+//! translate in batches → put the results back → write output; progress and the summary on stderr.
+//!
+//! A folder run streams: documents are read one at a time into a pool whose sentences share
+//! batches; when the pool is full it is translated and each of its documents is written (atomically)
+//! at once. A file that cannot be read or decoded is reported and skipped; the others go on.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{InputFormat, TranslateConfig};
-use crate::files::write_atomic;
-use crate::translator::Translator;
-use crate::{device, hub};
+use crate::cli::{InputFormat, Job, TranslateConfig};
+use crate::document::{Document, DocumentOptions};
+use crate::files::{io_reason, utf8, write_atomic, Input};
+use crate::reassemble::{check_translation, reassemble};
+use crate::translator::{TranslateOptions, Translator};
+use crate::{device, hub, segment};
 
-/// Runs `terjemah translate`. Nothing is written unless the whole input translated.
-pub fn translate(config: &TranslateConfig) -> Result<()> {
+/// Sentences gathered from several documents before they are translated together.
+const POOL_SENTENCES: usize = 1024;
+
+/// How a run ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Inputs that were reported and skipped.
+    pub failed: usize,
+}
+
+/// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written unless it all
+/// translated. A folder run goes on past bad files and counts them in the outcome.
+pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
     if let Some(n) = config.threads {
-        set_threads(n);
+        // Candle's CPU kernels size their thread pools from this; set before any tensor work.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    // Read and check the input before the (slow) model load, so bad input fails fast.
-    let text = config.input.read_text()?;
-    let device = device::open(config.device)?;
-    let files = hub::resolve(&config.model, !config.quiet)?;
-    let translator = Translator::load(&files, &device)?;
-    let mut opts = translator.options();
-    if let Some(b) = config.beams {
-        opts.decode.num_beams = b;
-    }
-    if let Some(m) = config.max_length {
-        opts.decode.max_length = m;
-    }
-    opts.batch.max_tokens = config.max_batch_tokens;
-    opts.batch.max_sentences = config.batch_size;
-
-    let output = match config.format {
-        InputFormat::Lines => {
-            let lines = Lines::split(&text);
-            let units: Vec<&str> = lines.items.iter().map(|l| l.content).collect();
+    match &config.job {
+        Job::Single { input, output } => {
+            // Read and check the input before the (slow) model load, so bad input fails fast.
+            let text = input.read_text()?;
+            let engine = Engine::load(config)?;
             let start = Instant::now();
-            let progress = Progress::new(units.len() as u64, config.quiet);
-            let english = translator
-                .translate_with(&units, &opts, &mut |n| progress.advance(n as u64))
-                .map_err(|e| anyhow::anyhow!("{}: {e:#}", config.input.name()))?;
-            progress.finish(units.len(), start);
-            lines.join(&english)
+            let (english, sentences) = match config.format {
+                InputFormat::Lines => engine.lines(&text, &input.name())?,
+                InputFormat::Text => engine.document(&text, &input.name())?,
+            };
+            engine
+                .progress
+                .summary(&format!("{sentences} sentences"), sentences, start);
+            match output {
+                Some(path) => write_atomic(path, english.as_bytes())?,
+                None => write_stdout(english.as_bytes())?,
+            }
+            Ok(Outcome { failed: 0 })
         }
-    };
-    match &config.output {
-        Some(path) => write_atomic(path, output.as_bytes()),
-        None => write_stdout(output.as_bytes()),
+        Job::Tree {
+            inputs,
+            out_dir,
+            extensions,
+            force,
+        } => {
+            let mut failed = 0;
+            let mut work = Vec::new();
+            for input in inputs {
+                match list_files(input, inputs.len() > 1, extensions) {
+                    Ok(files) => work.extend(files),
+                    Err(e) => {
+                        eprintln!("terjemah: {e:#}");
+                        failed += 1;
+                    }
+                }
+            }
+            let engine = Engine::load(config)?;
+            let summary = engine.tree(&work, out_dir, *force)?;
+            Ok(Outcome {
+                failed: failed + summary,
+            })
+        }
     }
+}
+
+/// Runs `terjemah segment`: each source line's sentences, one per line, then a blank line.
+pub fn segment(input: &Input) -> Result<()> {
+    let text = input.read_text()?;
+    let mut out = String::new();
+    for line in text.lines() {
+        for range in segment::split(line) {
+            out.push_str(&line[range]);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    write_stdout(out.as_bytes())
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {
@@ -60,10 +104,238 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Candle's CPU kernels size their thread pools from RAYON_NUM_THREADS; it must be set before the
-/// first tensor operation.
-fn set_threads(n: usize) {
-    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+/// An input file of a folder run and where its English goes, relative to the output folder.
+struct WorkFile {
+    source: PathBuf,
+    relative: PathBuf,
+}
+
+/// Files to translate under `input`: the file itself, or a folder's files with a chosen extension
+/// (sorted, so runs are reproducible). With several inputs each keeps its own name as a subfolder.
+fn list_files(input: &Path, several: bool, extensions: &[String]) -> Result<Vec<WorkFile>> {
+    let meta =
+        std::fs::metadata(input).map_err(|e| anyhow!("{}: {}", input.display(), io_reason(&e)))?;
+    let name = PathBuf::from(input.file_name().unwrap_or(input.as_os_str()));
+    if meta.is_file() {
+        return Ok(vec![WorkFile {
+            source: input.to_path_buf(),
+            relative: name,
+        }]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![input.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| anyhow!("{}: {}", dir.display(), io_reason(&e)))?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths.into_iter().rev() {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|x| extensions.iter().any(|e| x.to_string_lossy() == e.as_str()))
+            {
+                let rel = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
+                let relative = if several { name.join(rel) } else { rel };
+                files.push(WorkFile {
+                    source: path,
+                    relative,
+                });
+            }
+        }
+        files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    }
+    Ok(files)
+}
+
+/// The loaded model with the run's settings.
+struct Engine {
+    translator: Translator,
+    opts: TranslateOptions,
+    progress: Progress,
+    quiet: bool,
+}
+
+/// A parsed document waiting in the pool.
+struct Pending {
+    output: PathBuf,
+    name: String,
+    document: Document,
+}
+
+impl Engine {
+    fn load(config: &TranslateConfig) -> Result<Self> {
+        let device = device::open(config.device)?;
+        let files = hub::resolve(&config.model, !config.quiet)?;
+        let translator = Translator::load(&files, &device)?;
+        let mut opts = translator.options();
+        if let Some(b) = config.beams {
+            opts.decode.num_beams = b;
+        }
+        if let Some(m) = config.max_length {
+            opts.decode.max_length = m;
+        }
+        opts.decode.min_new_tokens = config.min_new_tokens;
+        opts.batch.max_tokens = config.max_batch_tokens;
+        opts.batch.max_sentences = config.batch_size;
+        Ok(Self {
+            translator,
+            opts,
+            progress: Progress::new(config.quiet),
+            quiet: config.quiet,
+        })
+    }
+
+    fn run_model(&self, inputs: &[&str], name: &str) -> Result<Vec<String>> {
+        self.translator
+            .translate_with(inputs, &self.opts, &mut |n| self.progress.advance(n as u64))
+            .map_err(|e| anyhow!("{name}: {e:#}"))
+    }
+
+    /// Line mode: one output line per input line, terminators kept.
+    fn lines(&self, text: &str, name: &str) -> Result<(String, usize)> {
+        let lines = Lines::split(text);
+        let units: Vec<&str> = lines.items.iter().map(|l| l.content).collect();
+        self.progress.start(units.len() as u64);
+        let english = self.run_model(&units, name)?;
+        Ok((lines.join(&english), units.len()))
+    }
+
+    /// Text mode for one document.
+    fn document(&self, text: &str, name: &str) -> Result<(String, usize)> {
+        let document = Document::parse(text, &DocumentOptions::default());
+        let inputs: Vec<&str> = document.model_inputs().iter().map(String::as_str).collect();
+        self.progress.start(inputs.len() as u64);
+        let english = self.run_model(&inputs, name)?;
+        self.warn(name, &inputs, &english);
+        Ok((reassemble(&document, &english), inputs.len()))
+    }
+
+    fn warn(&self, name: &str, sources: &[&str], english: &[String]) {
+        if self.quiet {
+            return;
+        }
+        for (i, (s, t)) in sources.iter().zip(english).enumerate() {
+            if let Some(w) = check_translation(s, t) {
+                self.progress.println(&format!(
+                    "terjemah: {name}: warning: segment {}: {w}",
+                    i + 1
+                ));
+            }
+        }
+    }
+
+    /// A folder run; returns the number of files that failed.
+    fn tree(&self, work: &[WorkFile], out_dir: &Path, force: bool) -> Result<usize> {
+        let start = Instant::now();
+        self.progress.start(0);
+        let (mut done, mut skipped, mut failed, mut sentences) = (0, 0, 0, 0);
+        let mut pool: Vec<Pending> = Vec::new();
+        let mut pooled = 0;
+        for file in work {
+            let output = out_dir.join(&file.relative);
+            if !force && up_to_date(&file.source, &output) {
+                skipped += 1;
+                continue;
+            }
+            let name = file.source.display().to_string();
+            match read_document(&file.source) {
+                Ok(text) => {
+                    let document = Document::parse(&text, &DocumentOptions::default());
+                    pooled += document.model_inputs().len();
+                    pool.push(Pending {
+                        output,
+                        name,
+                        document,
+                    });
+                }
+                Err(e) => {
+                    self.progress.println(&format!("terjemah: {e:#}"));
+                    failed += 1;
+                    continue;
+                }
+            }
+            if pooled >= POOL_SENTENCES {
+                let (d, f) = self.flush(&mut pool, &mut sentences);
+                (done, failed) = (done + d, failed + f);
+                pooled = 0;
+            }
+        }
+        let (d, f) = self.flush(&mut pool, &mut sentences);
+        (done, failed) = (done + d, failed + f);
+        let what = format!("{done} files translated, {skipped} skipped (up to date), {failed} failed; {sentences} sentences");
+        self.progress.summary(&what, sentences, start);
+        Ok(failed)
+    }
+
+    /// Translates the pooled documents together and writes each; returns (written, failed).
+    fn flush(&self, pool: &mut Vec<Pending>, sentences: &mut usize) -> (usize, usize) {
+        let inputs: Vec<&str> = pool
+            .iter()
+            .flat_map(|p| p.document.model_inputs().iter().map(String::as_str))
+            .collect();
+        self.progress.grow(inputs.len() as u64);
+        let result = self.run_model(&inputs, "batch");
+        let mut written = 0;
+        let mut failed = 0;
+        match result {
+            Ok(english) => {
+                let mut rest = english.as_slice();
+                for p in pool.iter() {
+                    let n = p.document.model_inputs().len();
+                    let (mine, tail) = rest.split_at(n);
+                    rest = tail;
+                    let sources: Vec<&str> = p
+                        .document
+                        .model_inputs()
+                        .iter()
+                        .map(String::as_str)
+                        .collect();
+                    self.warn(&p.name, &sources, mine);
+                    match write_atomic(&p.output, reassemble(&p.document, mine).as_bytes()) {
+                        Ok(()) => {
+                            written += 1;
+                            *sentences += n;
+                        }
+                        Err(e) => {
+                            self.progress.println(&format!("terjemah: {e:#}"));
+                            failed += 1;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                for p in pool.iter() {
+                    self.progress
+                        .println(&format!("terjemah: {}: {e:#}", p.name));
+                }
+                failed += pool.len();
+            }
+        }
+        pool.clear();
+        (written, failed)
+    }
+}
+
+/// An output that exists and is at least as new as its input is complete (outputs appear only by
+/// rename), so a rerun skips it.
+fn up_to_date(input: &Path, output: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(input), modified(output)), (Some(i), Some(o)) if o >= i)
+}
+
+/// A document's text, or an error naming the file: unreadable, binary, or not UTF-8.
+fn read_document(path: &Path) -> Result<String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
+    if bytes.contains(&0) {
+        bail!(
+            "{}: binary file (contains NUL bytes), skipped",
+            path.display()
+        );
+    }
+    utf8(bytes, &path.display().to_string())
 }
 
 /// One input line: its text and its terminator (`\n`, `\r\n` or none at end of input).
@@ -111,23 +383,39 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// A bar on stderr when it is a terminal, else one summary line; nothing with --quiet.
+/// A bar over sentences on stderr when it is a terminal, else one summary line; nothing with --quiet.
 struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
 }
 
 impl Progress {
-    fn new(total: u64, quiet: bool) -> Self {
+    fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(total);
+            let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} sentences, {per_sec}, ETA {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} sentences, {per_sec}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
         Self { bar, quiet }
+    }
+
+    fn start(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.reset();
+        }
+    }
+
+    /// A folder run learns its total as documents are read.
+    fn grow(&self, more: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc_length(more);
+        }
     }
 
     fn advance(&self, n: u64) {
@@ -136,14 +424,22 @@ impl Progress {
         }
     }
 
-    fn finish(&self, sentences: usize, start: Instant) {
+    /// A message that does not tear the bar.
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn summary(&self, what: &str, sentences: usize, start: Instant) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
         if !self.quiet {
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
-                "translated {sentences} sentences in {secs:.1} s ({:.1} sentences/s)",
+                "translated {what} in {secs:.1} s ({:.1} sentences/s)",
                 sentences as f64 / secs.max(1e-9)
             );
         }

@@ -16,13 +16,11 @@ use crate::document::{is_quote, Block, Document, Piece, WrappedLine};
 /// First words an English continuation may start with, lower-cased when the model capitalised
 /// them (`"…," Said Mr. Kim.` → `"…," said Mr. Kim.`). A closed list, so that names and titles
 /// (`Kim`, `Mr.`, `President`) are never lower-cased.
-const CONTINUATION_WORDS: &[&str] = &[
-    "a", "according", "added", "after", "also", "an", "and", "are", "as", "at", "because",
-    "before", "but", "by", "explained", "expressed", "for", "from", "had", "has", "have", "he",
-    "her", "his", "in", "is", "it", "its", "of", "on", "or", "said", "says", "she", "so",
-    "stated", "that", "the", "their", "then", "these", "they", "this", "those", "to", "told",
-    "was", "we", "were", "when", "where", "which", "while", "who", "will", "with", "wrote",
-];
+const CONTINUATION_WORDS: &str = "\
+    a according added after also an and are as at because before but by explained expressed \
+    for from had has have he her his in is it its of on or said says she so stated that the \
+    their then these they this those to told was we were when where which while who will with \
+    wrote";
 
 /// A translation shorter than this fraction of a source of at least [`SHORT_MIN_SOURCE`]
 /// characters is reported.
@@ -89,13 +87,27 @@ fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut S
 
 /// Removes double-quote marks (also as `&quot;`), turns line breaks into spaces and trims.
 fn clean(translation: &str) -> String {
-    let unquoted: String = translation
+    let chars: Vec<char> = translation
         .replace("&quot;", "\"")
         .replace("&#34;", "\"")
         .chars()
-        .filter(|&c| !is_quote(c))
         .collect();
-    let had_quotes = unquoted.len() != translation.len();
+    let mut unquoted = String::with_capacity(translation.len());
+    let mut had_quotes = false;
+    for (k, &c) in chars.iter().enumerate() {
+        if !is_quote(c) {
+            unquoted.push(c);
+            continue;
+        }
+        had_quotes = true;
+        // `said"yes"` must not become `saidyes`.
+        let between_words = k > 0
+            && chars[k - 1].is_alphanumeric()
+            && chars.get(k + 1).is_some_and(|n| n.is_alphanumeric());
+        if between_words {
+            unquoted.push(' ');
+        }
+    }
     let mut out = String::with_capacity(unquoted.len());
     let mut rest = unquoted.trim();
     while let Some(start) = rest.find(char::is_whitespace) {
@@ -121,7 +133,11 @@ fn lower_first(text: String) -> String {
         .collect();
     let mut chars = word.chars();
     let capitalised = chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase);
-    if capitalised && CONTINUATION_WORDS.contains(&word.to_lowercase().as_str()) {
+    if capitalised
+        && CONTINUATION_WORDS
+            .split_whitespace()
+            .any(|w| w == word.to_lowercase())
+    {
         let first = text.chars().next().map_or(0, char::len_utf8);
         format!("{}{}", text[..first].to_lowercase(), &text[first..])
     } else {
@@ -131,7 +147,8 @@ fn lower_first(text: String) -> String {
 
 /// Spreads `english` over the paragraph's lines: line i ends at the whitespace nearest to where
 /// line i ends in the source, scaled to the English length, so an unchanged text comes back with
-/// its own breaks. With fewer words than lines the last lines stay empty.
+/// its own breaks. With fewer words than lines the last lines stay empty. Quote marks move with
+/// the words around them, so quote counts match the source per paragraph here, not per line.
 fn rewrap(english: &str, lines: &[WrappedLine], out: &mut String) {
     let breakable = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
     // Whitespace runs: (byte start, byte end, char position).
@@ -226,7 +243,10 @@ pub fn check_translation(source: &str, translation: &str) -> Option<String> {
 fn repeated_ngram(text: &str) -> Option<(String, usize)> {
     let words: Vec<String> = text
         .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     for n in 1..=4 {
@@ -241,4 +261,326 @@ fn repeated_ngram(text: &str) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::DocumentOptions;
+
+    const KCNA: &str = include_str!("../tests/data/news-kcna.id.txt");
+
+    fn no_labels() -> DocumentOptions {
+        DocumentOptions {
+            translate_labels: false,
+            ..DocumentOptions::default()
+        }
+    }
+
+    /// Translates with each model input as its own translation.
+    fn identity(text: &str, opts: &DocumentOptions) -> String {
+        let doc = Document::parse(text, opts);
+        reassemble(&doc, doc.model_inputs())
+    }
+
+    /// Translates each input by phrase replacement, so the result does not depend on where the
+    /// segmenter cuts.
+    fn translate(text: &str, phrases: &[(&str, &str)]) -> String {
+        let doc = Document::parse(text, &DocumentOptions::default());
+        let translations: Vec<String> = doc
+            .model_inputs()
+            .iter()
+            .map(|s| {
+                phrases
+                    .iter()
+                    .fold(s.clone(), |s, (id, en)| s.replace(id, en))
+            })
+            .collect();
+        reassemble(&doc, &translations)
+    }
+
+    fn quote_counts(line: &str) -> Vec<(char, usize)> {
+        let mut counts: Vec<(char, usize)> = Vec::new();
+        for c in line.chars().filter(|&c| is_quote(c)) {
+            match counts.iter_mut().find(|(q, _)| *q == c) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((c, 1)),
+            }
+        }
+        counts.sort();
+        counts
+    }
+
+    #[test]
+    fn identity_round_trips_byte_for_byte() {
+        let indented =
+            "  Kim tiba di Moskwa.\n\n\n\t\"Kami siap,\" ujar dia.  \n    \n   Putin menyambut.";
+        let texts = [
+            KCNA.to_owned(),
+            KCNA.replace('\n', "\r\n"),
+            format!("{KCNA}\n"),
+            format!("\n\n{KCNA}\n\n\n"),
+            format!("\u{feff}{KCNA}"),
+            indented.to_owned(),
+            indented.replace('\n', "\r\n"),
+            "KIM JONG UN KUNJUNGI RUSIA\r\n\r\nJAKARTA, KOMPAS.com — Presiden tiba.".to_owned(),
+            "Penulis: Budi | Editor: Ani\nKim di Pyongyang. (Foto: Dok. Pribadi)\nFOTO: PBSI"
+                .to_owned(),
+            "Lihat https://x.id, atau tulis ke a@b.id.\n#Pemilu2024 @kompascom\n***".to_owned(),
+            String::new(),
+            "\n".to_owned(),
+            " ".to_owned(),
+        ];
+        for text in &texts {
+            assert_eq!(&identity(text, &no_labels()), text);
+        }
+    }
+
+    #[test]
+    fn identity_round_trips_wrapped_and_split_text() {
+        let wrapped = concat!(
+            "  Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim\n",
+            "Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang, \r\n",
+            "\tKorea Utara, pada Juni 2024 dan membahas kerja sama yang erat\n",
+            "antara kedua negara.\n",
+        );
+        let doc = Document::parse(wrapped, &no_labels());
+        assert!(matches!(doc.blocks(), [Block::Wrapped { .. }]));
+        assert_eq!(identity(wrapped, &no_labels()), wrapped);
+        let long = format!(
+            "{}.",
+            vec!["warga menerima bantuan dari pemerintah daerah"; 30].join(", ")
+        );
+        let opts = DocumentOptions {
+            max_input_chars: 100,
+            ..no_labels()
+        };
+        assert_eq!(identity(&long, &opts), long);
+    }
+
+    #[test]
+    fn quotation_keeps_its_marks_and_attribution_goes_outside() {
+        let phrases = [
+            ("Kami siap", "We are ready"),
+            ("Kami kuat", "We are strong"),
+            ("ujar Bapak Kim", "Said Mr. Kim"),
+            ("kata dia", "He said"),
+        ];
+        let cases = [
+            (
+                "\"Kami siap. Kami kuat,\" ujar Bapak Kim.",
+                "\"We are ready. We are strong,\" said Mr. Kim.",
+            ),
+            (
+                "\u{201c}Kami siap,\u{201d} kata dia.",
+                "\u{201c}We are ready,\u{201d} he said.",
+            ),
+            (
+                "\u{ab}Kami siap\u{bb}, kata dia.",
+                "\u{ab}We are ready\u{bb}, he said.",
+            ),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(translate(source, &phrases), expected);
+        }
+        let source = "Surat tersebut \"menyatakan keyakinan bahwa kerja sama akan meluas.\"";
+        let phrases = [
+            ("Surat tersebut", "The letter"),
+            (
+                "menyatakan keyakinan bahwa kerja sama akan meluas.",
+                "Expressed confidence that cooperation will expand.",
+            ),
+        ];
+        assert_eq!(
+            translate(source, &phrases),
+            "The letter \"expressed confidence that cooperation will expand.\""
+        );
+    }
+
+    #[test]
+    fn quote_counts_per_line_survive_adversarial_models() {
+        let extra = "\n\u{201c}Kami siap,\u{201d} kata dia. \u{ab}Ya\u{bb}.\nDia berkata \"tidak lalu pergi.\n\u{201e}Tak\u{201c} ujar Kim.";
+        let source = format!("{KCNA}{extra}");
+        let doc = Document::parse(&source, &DocumentOptions::default());
+        let noises: [fn(&str) -> String; 6] = [
+            |s| format!("\"{s}\""),
+            |s| format!("\u{201c}{s}"),
+            |s| format!("{s} \u{bb}\u{bb} \""),
+            |s| format!("&quot;{s}&quot;"),
+            |_| "\"".to_owned(),
+            |_| String::new(),
+        ];
+        for noise in noises {
+            let translations: Vec<String> = doc.model_inputs().iter().map(|s| noise(s)).collect();
+            let out = reassemble(&doc, &translations);
+            let (src_lines, out_lines): (Vec<_>, Vec<_>) =
+                (source.lines().collect(), out.lines().collect());
+            assert_eq!(src_lines.len(), out_lines.len());
+            for (s, o) in src_lines.iter().zip(&out_lines) {
+                assert_eq!(quote_counts(s), quote_counts(o), "{s:?} -> {o:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn kcna_comes_out_line_for_line() {
+        let doc = Document::parse(KCNA, &DocumentOptions::default());
+        let translations: Vec<String> = (0..doc.model_inputs().len())
+            .map(|i| format!("T{i}."))
+            .collect();
+        let out = reassemble(&doc, &translations);
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), KCNA.split('\n').count());
+        assert_eq!(lines[0], "\"T0. T1.\" T2.");
+        assert_eq!(lines[1], "T3. Photo: KCNA");
+        assert_eq!(lines[4], "T8. \"T9.\"");
+        assert_eq!(lines[9], "[iklan_2]");
+        assert!(lines[10].starts_with("Source: https://www.congluan.vn/"));
+        assert!(lines[11..17].iter().all(|l| l.is_empty()));
+        assert_eq!(lines[17], "Comments (0)");
+        assert!(!out.ends_with('\n'));
+    }
+
+    #[test]
+    fn labels_and_credits_are_translated_by_table() {
+        let cases = [
+            (
+                "Kim di Pyongyang pada Juni 2024. Foto: KCNA",
+                "T. Photo: KCNA",
+            ),
+            (
+                "Dia berpidato. (Foto: Dok. Pribadi)",
+                "T. (Photo: Dok. Pribadi)",
+            ),
+            ("Tim berlatih. FOTO: PBSI", "T. PHOTO: PBSI"),
+            ("Ilustrasi: Tim Grafis", "Illustration: Tim Grafis"),
+            (
+                "Antrean di Merak. Foto: ANTARA/Budi",
+                "T. Photo: ANTARA/Budi",
+            ),
+            ("Sumber: https://x.id/a", "Source: https://x.id/a"),
+            ("SUMBER: Antara", "SOURCE: Antara"),
+            ("Penulis: Budi | Editor: Ani", "Writer: Budi | Editor: Ani"),
+            ("Pewarta: Ani", "Reporter: Ani"),
+            ("Baca juga: Kim tiba di Moskwa", "Read also: T."),
+            ("Baca Juga: https://x.id/b", "Read Also: https://x.id/b"),
+            ("Komentar (0)", "Comments (0)"),
+            ("JAKARTA (ANTARA) - Kim tiba.", "JAKARTA (ANTARA) - T."),
+        ];
+        for (source, expected) in cases {
+            let doc = Document::parse(source, &DocumentOptions::default());
+            let translations = vec!["T.".to_owned(); doc.model_inputs().len()];
+            assert_eq!(reassemble(&doc, &translations), expected, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn urls_and_addresses_stay_byte_for_byte_inside_sentences() {
+        let source = "Informasi di  https://x.id/a?b=1 atau\thumas@x.go.id.";
+        let doc = Document::parse(source, &DocumentOptions::default());
+        assert_eq!(doc.model_inputs(), ["Informasi di", "atau"]);
+        let out = reassemble(&doc, &["Information at".to_owned(), "or".to_owned()]);
+        assert_eq!(out, "Information at  https://x.id/a?b=1 or\thumas@x.go.id.");
+    }
+
+    #[test]
+    fn all_caps_comes_back_in_capitals() {
+        let out = translate(
+            "KIM JONG UN KUNJUNGI RUSIA\n",
+            &[("Kim jong un kunjungi rusia", "Kim Jong Un visits Russia")],
+        );
+        assert_eq!(out, "KIM JONG UN VISITS RUSSIA\n");
+    }
+
+    #[test]
+    fn wrapped_paragraph_is_rewrapped_over_its_lines() {
+        let source = concat!(
+            "  Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim\n",
+            "Jong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang,\r\n",
+            "Korea Utara, pada Juni 2024.\n",
+            "Baris lain.",
+        );
+        let english = "Russian President Vladimir Putin and North Korean leader Kim Jong Un walk in the garden of the Kumsusan Guesthouse in Pyongyang, North Korea, in June 2024.";
+        let doc = Document::parse(source, &DocumentOptions::default());
+        assert_eq!(doc.model_inputs().len(), 2);
+        let out = reassemble(&doc, &[english.to_owned(), "Another line.".to_owned()]);
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("  Russian"), "{lines:?}");
+        assert!(lines[1].ends_with('\r') && !lines[1].starts_with(' '));
+        assert_eq!(lines[3], "Another line.");
+        let rejoined = lines[..3]
+            .iter()
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(rejoined, english);
+        let longest = lines[..3].iter().map(|l| l.trim().len()).max().unwrap_or(0);
+        assert!(longest < english.len() / 2, "{lines:?}");
+    }
+
+    #[test]
+    fn rewrap_with_fewer_words_than_lines_keeps_every_line() {
+        let source = "Presiden Rusia Vladimir Putin dan pemimpin Korea Utara Kim\nJong Un berjalan-jalan di taman Wisma Kumsusan di Pyongyang,\nKorea Utara.\n";
+        let doc = Document::parse(source, &DocumentOptions::default());
+        assert_eq!(doc.model_inputs().len(), 1);
+        let out = reassemble(&doc, &["Walks.".to_owned()]);
+        assert_eq!(out, "Walks.\n\n\n");
+    }
+
+    #[test]
+    fn model_outputs_are_cleaned() {
+        let doc = Document::parse("Kim tiba.\nPutin menyambut.\n", &DocumentOptions::default());
+        let out = reassemble(&doc, &["Kim\narrived.\n".to_owned(), "  ".to_owned()]);
+        assert_eq!(out, "Kim arrived.\nPutin menyambut.\n");
+        assert_eq!(clean("He said \"yes\" to  it"), "He said yes to it");
+        assert_eq!(
+            clean("&quot;He said\u{201c}yes\u{201d}&quot;"),
+            "He said yes"
+        );
+        assert_eq!(clean("Two  spaces\tkept"), "Two  spaces\tkept");
+    }
+
+    #[test]
+    fn continuations_are_lower_cased_only_for_common_words() {
+        assert_eq!(lower_first("Said Mr. Kim.".to_owned()), "said Mr. Kim.");
+        assert_eq!(lower_first("Mr. Kim said.".to_owned()), "Mr. Kim said.");
+        assert_eq!(lower_first("Kim said.".to_owned()), "Kim said.");
+        assert_eq!(lower_first("I said.".to_owned()), "I said.");
+        assert_eq!(lower_first("THE END".to_owned()), "THE END");
+    }
+
+    #[test]
+    #[should_panic(expected = "one translation per model input")]
+    fn wrong_number_of_translations_panics() {
+        let doc = Document::parse("Kim tiba.", &DocumentOptions::default());
+        reassemble(&doc, &[]);
+    }
+
+    #[test]
+    fn check_translation_flags_suspicious_outputs() {
+        let source = "Presiden Rusia Vladimir Putin tiba di Pyongyang pada Juni 2024.";
+        assert_eq!(
+            check_translation(
+                source,
+                "Russian President Vladimir Putin arrived in Pyongyang in June 2024."
+            ),
+            None
+        );
+        assert_eq!(check_translation("Ya.", "Yes."), None);
+        assert!(check_translation(source, " \n").is_some());
+        assert!(check_translation(source, "Putin.").is_some());
+        assert!(check_translation(
+            "Ya.",
+            "Yes, and then the president went to the market to buy rice."
+        )
+        .is_some());
+        let looped = "Putin arrived in the the the the city.";
+        assert!(check_translation(source, looped)
+            .unwrap()
+            .contains("\"the\" 4 times"));
+        let looped = "Putin said that, in June, in June, in June, in June.";
+        assert!(check_translation(source, looped).is_some());
+        assert_eq!(check_translation("ha ha ha ha ha", "ha ha ha ha ha"), None);
+    }
 }

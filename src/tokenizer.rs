@@ -38,8 +38,9 @@ impl MarianTokenizer {
         let vocab_path = dir.join("vocab.json");
         let text = std::fs::read_to_string(&vocab_path)
             .with_context(|| format!("{}: cannot read", vocab_path.display()))?;
-        let vocab: HashMap<String, u32> = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a JSON map of pieces to ids", vocab_path.display()))?;
+        let vocab: HashMap<String, u32> = serde_json::from_str(&text).with_context(|| {
+            format!("{}: not a JSON map of pieces to ids", vocab_path.display())
+        })?;
         let id = |piece: &str| {
             vocab
                 .get(piece)
@@ -127,14 +128,19 @@ struct SentencePiece {
 
 impl SentencePiece {
     fn from_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        Self::from_proto(&bytes).with_context(|| format!("{}: invalid SentencePiece model", path.display()))
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        Self::from_proto(&bytes)
+            .with_context(|| format!("{}: invalid SentencePiece model", path.display()))
     }
 
     fn from_proto(bytes: &[u8]) -> Result<Self> {
         let proto = ModelProto::parse(bytes)?;
         if proto.model_type != UNIGRAM {
-            bail!("only Unigram models are supported (model_type {})", proto.model_type);
+            bail!(
+                "only Unigram models are supported (model_type {})",
+                proto.model_type
+            );
         }
         // The Unigram lattice sees only pieces SentencePiece matches in text (normal and user-defined);
         // ids are looked up by surface later, so the positions here do not matter. One entry that cannot
@@ -306,13 +312,19 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, failed: false }
+        Self {
+            bytes,
+            failed: false,
+        }
     }
 
     fn varint(&mut self) -> Result<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
-            let (&b, rest) = self.bytes.split_first().ok_or_else(|| anyhow!("truncated varint"))?;
+            let (&b, rest) = self
+                .bytes
+                .split_first()
+                .ok_or_else(|| anyhow!("truncated varint"))?;
             self.bytes = rest;
             value |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
@@ -423,7 +435,10 @@ mod tests {
     fn unigram_picks_best_path_and_fuses_unknown_runs() {
         let sp = tiny();
         assert_eq!(sp.pieces("ab").unwrap(), vec!["\u{2581}ab"]);
-        assert_eq!(sp.pieces("a b").unwrap(), vec!["\u{2581}a", "\u{2581}", "b"]);
+        assert_eq!(
+            sp.pieces("a b").unwrap(),
+            vec!["\u{2581}a", "\u{2581}", "b"]
+        );
         assert_eq!(sp.pieces("aŁŁŁ").unwrap(), vec!["\u{2581}a", "ŁŁŁ"]);
         assert!(sp.control.contains("</s>"));
     }

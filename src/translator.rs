@@ -123,14 +123,20 @@ impl Translator {
             );
         }
         let mut outputs = vec![Vec::new(); sources.len()];
-        let todo: Vec<usize> = (0..sources.len()).filter(|&i| !sources[i].is_empty()).collect();
+        let todo: Vec<usize> = (0..sources.len())
+            .filter(|&i| !sources[i].is_empty())
+            .collect();
         done(sources.len() - todo.len());
         let lengths: Vec<usize> = todo.iter().map(|&i| sources[i].len()).collect();
         let mut decode = opts.decode.clone();
         // The decoder's positions end at the table's size, whatever max_length asks.
         decode.max_length = decode.max_length.min(limit + 1);
         for batch in plan(&lengths, opts.batch) {
-            let rows: Vec<Vec<u32>> = batch.indices.iter().map(|&b| sources[todo[b]].clone()).collect();
+            let rows: Vec<Vec<u32>> = batch
+                .indices
+                .iter()
+                .map(|&b| sources[todo[b]].clone())
+                .collect();
             let generated = generate(&self.model, &rows, &decode, self.special)?;
             for (&b, out) in batch.indices.iter().zip(generated) {
                 outputs[todo[b]] = out;
