@@ -207,6 +207,7 @@ def main():
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=4.0, help="training time for the fixture")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--resume", type=Path, help="continue training the fixture saved in this directory")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -214,7 +215,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     train_pairs, _ = read_pairs()
 
-    if args.kind == "fixture":
+    if args.resume:
+        for name in ["source.spm", "target.spm"]:
+            if args.resume.resolve() != out:
+                shutil.copy(args.resume / name, out / name)
+    elif args.kind == "fixture":
         train_spm([s for s, _ in train_pairs], out / "source", 1200)
         train_spm([t for _, t in train_pairs], out / "target", 1000)
     else:
@@ -254,7 +259,7 @@ def main():
             max_position_embeddings=512,
         )
         gen = generation_config(cfg, num_beams=4, max_length=512)
-    model = MarianMTModel(cfg)
+    model = MarianMTModel.from_pretrained(str(args.resume)) if args.resume else MarianMTModel(cfg)
 
     if args.kind == "fixture":
         from transformers import MarianTokenizer
@@ -262,8 +267,9 @@ def main():
         tok = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"))
         # Transformer-style embedding scale (d_model ** -0.5): with transformers' default 0.02 the
         # scaled token embeddings are drowned by the sinusoidal positions.
-        with torch.no_grad():
-            model.model.shared.weight.normal_(0.0, cfg.d_model**-0.5)
+        if not args.resume:
+            with torch.no_grad():
+                model.model.shared.weight.normal_(0.0, cfg.d_model**-0.5)
         train(model, tok, train_pairs, args.minutes, args.seed)
         # A trained final_logits_bias stays zero (it is a buffer); give it values so loaders must add it.
         with torch.no_grad():

@@ -8,19 +8,21 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::{layer_norm, linear, LayerNorm, LayerNormConfig, Linear, VarBuilder};
+use candle_nn::{layer_norm, LayerNorm, LayerNormConfig, VarBuilder};
 
 use crate::config::MarianConfig;
 
 /// Loaded Marian weights on one device.
 pub struct Marian {
     embed: Tensor,
+    /// The output projection: the tied embedding table, with `final_logits_bias`.
+    lm_head: Proj,
     embed_scale: f64,
     positions: Tensor,
     encoder: Vec<EncoderLayer>,
     decoder: Vec<DecoderLayer>,
-    final_logits_bias: Tensor,
     activation: Activation,
     device: Device,
     dtype: DType,
@@ -117,24 +119,83 @@ impl Activation {
     }
 }
 
+/// Weight precision for the linear layers and the output projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantize {
+    /// Weights as loaded (f32 on CPU).
+    None,
+    /// 8-bit blocks of 32 weights with one scale each (ggml's Q8_0), activations quantized the same
+    /// way on the fly: about a quarter of the memory traffic of f32.
+    Int8,
+}
+
+/// A linear layer `y = x W^T + b` with `W` stored `(out, in)` as in the checkpoint.
+enum Proj {
+    Dense { w: Tensor, b: Option<Tensor> },
+    Int8 { w: QMatMul, b: Option<Tensor> },
+}
+
+impl Proj {
+    fn load(input: usize, output: usize, vb: VarBuilder, quant: Quantize) -> Result<Self> {
+        let w = vb.get((output, input), "weight")?;
+        let b = vb.get(output, "bias")?;
+        Self::new(w, Some(b), quant)
+    }
+
+    fn new(w: Tensor, b: Option<Tensor>, quant: Quantize) -> Result<Self> {
+        Ok(match quant {
+            Quantize::None => Proj::Dense { w, b },
+            Quantize::Int8 => {
+                let q = QTensor::quantize(&w.to_dtype(DType::F32)?, GgmlDType::Q8_0)?;
+                Proj::Int8 {
+                    w: QMatMul::from_qtensor(q)?,
+                    b,
+                }
+            }
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let (rows, input) = (
+            dims[..dims.len() - 1].iter().product::<usize>(),
+            dims[dims.len() - 1],
+        );
+        let x2 = x.reshape((rows, input))?;
+        let (y, b) = match self {
+            // The weight goes on the left, as stored: candle's gemm would otherwise repack the
+            // transposed weight at every call (measured: 1.8x on the whole decoder step).
+            Proj::Dense { w, b } => (w.matmul(&x2.t()?)?.t()?, b),
+            Proj::Int8 { w, b } => (w.forward(&x2)?, b),
+        };
+        let y = match b {
+            Some(b) => y.broadcast_add(b)?,
+            None => y.contiguous()?,
+        };
+        let mut out = dims;
+        *out.last_mut().unwrap_or(&mut 0) = y.dim(1)?;
+        Ok(y.reshape(out)?)
+    }
+}
+
 struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    out: Linear,
+    q: Proj,
+    k: Proj,
+    v: Proj,
+    out: Proj,
     heads: usize,
     head_dim: usize,
     scale: f64,
 }
 
 impl Attention {
-    fn load(vb: VarBuilder, d_model: usize, heads: usize) -> Result<Self> {
+    fn load(vb: VarBuilder, d_model: usize, heads: usize, quant: Quantize) -> Result<Self> {
         let head_dim = d_model / heads;
         Ok(Self {
-            q: linear(d_model, d_model, vb.pp("q_proj"))?,
-            k: linear(d_model, d_model, vb.pp("k_proj"))?,
-            v: linear(d_model, d_model, vb.pp("v_proj"))?,
-            out: linear(d_model, d_model, vb.pp("out_proj"))?,
+            q: Proj::load(d_model, d_model, vb.pp("q_proj"), quant)?,
+            k: Proj::load(d_model, d_model, vb.pp("k_proj"), quant)?,
+            v: Proj::load(d_model, d_model, vb.pp("v_proj"), quant)?,
+            out: Proj::load(d_model, d_model, vb.pp("out_proj"), quant)?,
             heads,
             head_dim,
             scale: (head_dim as f64).powf(-0.5),
@@ -166,15 +227,15 @@ impl Attention {
         }
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let ctx = probs.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
-        Ok(self.out.forward(&ctx)?)
+        self.out.forward(&ctx)
     }
 }
 
 struct EncoderLayer {
     attn: Attention,
     attn_norm: LayerNorm,
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Proj,
+    fc2: Proj,
     final_norm: LayerNorm,
 }
 
@@ -183,8 +244,8 @@ struct DecoderLayer {
     attn_norm: LayerNorm,
     cross: Attention,
     cross_norm: LayerNorm,
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Proj,
+    fc2: Proj,
     final_norm: LayerNorm,
 }
 
@@ -226,6 +287,7 @@ impl Marian {
         config: &MarianConfig,
         weights: Weights,
         dtype: DType,
+        quant: Quantize,
         device: &Device,
     ) -> Result<Self> {
         let vb = match weights {
@@ -243,13 +305,14 @@ impl Marian {
             Weights::Pytorch(path) => VarBuilder::from_pth(path, dtype, device)
                 .with_context(|| format!("{}: cannot read weights", path.display()))?,
         };
-        Self::from_var_builder(config, vb, dtype, device)
+        Self::from_var_builder(config, vb, dtype, quant, device)
     }
 
     fn from_var_builder(
         config: &MarianConfig,
         vb: VarBuilder,
         dtype: DType,
+        quant: Quantize,
         device: &Device,
     ) -> Result<Self> {
         let d = config.d_model;
@@ -281,10 +344,15 @@ impl Marian {
             .map(|i| {
                 let vb = root.pp(format!("encoder.layers.{i}"));
                 Ok(EncoderLayer {
-                    attn: Attention::load(vb.pp("self_attn"), d, config.encoder_attention_heads)?,
+                    attn: Attention::load(
+                        vb.pp("self_attn"),
+                        d,
+                        config.encoder_attention_heads,
+                        quant,
+                    )?,
                     attn_norm: norm(d, vb.pp("self_attn_layer_norm"))?,
-                    fc1: linear(d, config.encoder_ffn_dim, vb.pp("fc1"))?,
-                    fc2: linear(config.encoder_ffn_dim, d, vb.pp("fc2"))?,
+                    fc1: Proj::load(d, config.encoder_ffn_dim, vb.pp("fc1"), quant)?,
+                    fc2: Proj::load(config.encoder_ffn_dim, d, vb.pp("fc2"), quant)?,
                     final_norm: norm(d, vb.pp("final_layer_norm"))?,
                 })
             })
@@ -293,16 +361,22 @@ impl Marian {
             .map(|i| {
                 let vb = root.pp(format!("decoder.layers.{i}"));
                 Ok(DecoderLayer {
-                    attn: Attention::load(vb.pp("self_attn"), d, config.decoder_attention_heads)?,
+                    attn: Attention::load(
+                        vb.pp("self_attn"),
+                        d,
+                        config.decoder_attention_heads,
+                        quant,
+                    )?,
                     attn_norm: norm(d, vb.pp("self_attn_layer_norm"))?,
                     cross: Attention::load(
                         vb.pp("encoder_attn"),
                         d,
                         config.decoder_attention_heads,
+                        quant,
                     )?,
                     cross_norm: norm(d, vb.pp("encoder_attn_layer_norm"))?,
-                    fc1: linear(d, config.decoder_ffn_dim, vb.pp("fc1"))?,
-                    fc2: linear(config.decoder_ffn_dim, d, vb.pp("fc2"))?,
+                    fc1: Proj::load(d, config.decoder_ffn_dim, vb.pp("fc1"), quant)?,
+                    fc2: Proj::load(config.decoder_ffn_dim, d, vb.pp("fc2"), quant)?,
                     final_norm: norm(d, vb.pp("final_layer_norm"))?,
                 })
             })
@@ -313,6 +387,7 @@ impl Marian {
             _ => Activation::Relu,
         };
         Ok(Self {
+            lm_head: Proj::new(embed.clone(), Some(final_logits_bias), quant)?,
             embed,
             embed_scale: if config.scale_embedding {
                 (d as f64).sqrt()
@@ -323,7 +398,6 @@ impl Marian {
                 .to_dtype(dtype)?,
             encoder,
             decoder,
-            final_logits_bias,
             activation,
             device: device.clone(),
             dtype,
@@ -436,9 +510,7 @@ impl Marian {
         }
         cache.len += 1;
         let h = h.i((.., 0, ..))?;
-        let logits = h
-            .matmul(&self.embed.t()?)?
-            .broadcast_add(&self.final_logits_bias)?;
+        let logits = self.lm_head.forward(&h)?;
         Ok(logits.to_dtype(DType::F32)?)
     }
 }

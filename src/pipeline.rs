@@ -168,7 +168,7 @@ impl Engine {
     fn load(config: &TranslateConfig) -> Result<Self> {
         let device = device::open(config.device)?;
         let files = hub::resolve(&config.model, !config.quiet)?;
-        let translator = Translator::load(&files, &device)?;
+        let translator = Translator::load_with(&files, &device, config.quantize)?;
         let mut opts = translator.options();
         if let Some(b) = config.beams {
             opts.decode.num_beams = b;

@@ -28,6 +28,7 @@ pub struct MarianTokenizer {
     control: HashSet<String>,
     eos: u32,
     unk: u32,
+    pad: u32,
 }
 
 impl MarianTokenizer {
@@ -62,6 +63,7 @@ impl MarianTokenizer {
             control,
             eos,
             unk,
+            pad,
         })
     }
 
@@ -76,8 +78,25 @@ impl MarianTokenizer {
                 text = &rest[end + 2..];
             }
         }
-        for piece in self.source.pieces(text)? {
-            ids.push(self.id(&piece));
+        // Like transformers, special-token strings in the text are tokens themselves, never pieces.
+        let specials = [("</s>", self.eos), ("<unk>", self.unk), ("<pad>", self.pad)];
+        let mut rest = text;
+        loop {
+            let next = specials
+                .iter()
+                .filter_map(|&(s, id)| rest.find(s).map(|at| (at, s.len(), id)))
+                .min_by_key(|&(at, _, _)| at);
+            let chunk = next.map_or(rest, |(at, _, _)| &rest[..at]);
+            for piece in self.source.pieces(chunk)? {
+                ids.push(self.id(&piece));
+            }
+            match next {
+                Some((at, len, id)) => {
+                    ids.push(id);
+                    rest = &rest[at + len..];
+                }
+                None => break,
+            }
         }
         ids.push(self.eos);
         Ok(ids)

@@ -9,7 +9,7 @@ use crate::batch::{plan, BatchLimits};
 use crate::config::{DecodeOptions, MarianConfig};
 use crate::decode::{generate, SpecialTokens};
 use crate::hub::ModelFiles;
-use crate::model::{Marian, Weights};
+use crate::model::{Marian, Quantize, Weights};
 use crate::tokenizer::MarianTokenizer;
 
 /// A loaded model and tokenizer, ready to translate Indonesian sentences to English.
@@ -39,6 +39,11 @@ pub struct TranslateOptions {
 impl Translator {
     /// Loads config, tokenizer and weights (safetensors memory-mapped, else the PyTorch pickle).
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
+        Self::load_with(files, device, Quantize::None)
+    }
+
+    /// Like [`Translator::load`], with the linear layers quantized as asked.
+    pub fn load_with(files: &ModelFiles, device: &Device, quant: Quantize) -> Result<Self> {
         let config = MarianConfig::from_file(&files.config)?;
         let defaults = DecodeOptions::from_model(&config, files.generation_config.as_deref())?;
         let tokenizer = MarianTokenizer::from_dir(&files.dir)?;
@@ -55,7 +60,7 @@ impl Translator {
         } else {
             Weights::Pytorch(&files.weights)
         };
-        let model = Marian::load(&config, weights, DType::F32, device)?;
+        let model = Marian::load(&config, weights, DType::F32, quant, device)?;
         Ok(Self {
             model,
             special: SpecialTokens {

@@ -11,7 +11,8 @@ fn line_mode_reproduces_transformers_greedy_output() {
     let rows = golden("generate.jsonl");
     let mut input = String::new();
     let mut want = String::new();
-    for (i, row) in rows.iter().take(80).enumerate() {
+    let one_line = |r: &&serde_json::Value| !r["text"].as_str().unwrap().contains(['\n', '\r']);
+    for (i, row) in rows.iter().filter(one_line).take(80).enumerate() {
         // Blank lines in between must come back blank, without reaching the model.
         if i % 10 == 3 {
             input.push('\n');
