@@ -66,6 +66,9 @@ pub enum InputFormat {
     Text,
     /// One sentence per line: exactly one output line per input line.
     Lines,
+    /// JSON Lines: the `--field` of each object is translated as a document; other fields and the
+    /// line order are kept.
+    Jsonl,
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +82,9 @@ pub struct TranslateArgs {
     pub output: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
     pub input_format: InputFormat,
+    /// The field translated in --input-format jsonl.
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub field: String,
     /// File extensions translated inside folders, comma-separated.
     #[arg(
         long,
@@ -147,6 +153,8 @@ pub enum Job {
 pub struct TranslateConfig {
     pub job: Job,
     pub format: InputFormat,
+    /// The JSON field translated in jsonl mode.
+    pub field: String,
     pub model: ModelSource,
     pub device: DeviceChoice,
     pub beams: Option<usize>,
@@ -176,10 +184,10 @@ impl TranslateArgs {
         }
         let tree = self.inputs.len() > 1 || self.inputs.iter().any(|p| p.is_dir());
         let job = if tree {
-            if self.input_format == InputFormat::Lines {
+            if self.input_format != InputFormat::Text {
                 match self.inputs.as_slice() {
-                    [dir] => bail!("{}: is a directory; --input-format lines takes one file", dir.display()),
-                    _ => bail!("--input-format lines takes one file; several inputs are translated as text"),
+                    [dir] => bail!("{}: is a directory; --input-format lines and jsonl take one file", dir.display()),
+                    _ => bail!("--input-format lines and jsonl take one file; several inputs are translated as text"),
                 }
             }
             if self.inputs.iter().any(|p| p == Path::new("-")) {
@@ -219,6 +227,7 @@ impl TranslateArgs {
         Ok(TranslateConfig {
             job,
             format: self.input_format,
+            field: self.field.clone(),
             model: self.model.source(),
             device: self.device,
             beams: self.beams,

@@ -45,6 +45,7 @@ pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
             let (english, sentences) = match config.format {
                 InputFormat::Lines => engine.lines(&text, &input.name())?,
                 InputFormat::Text => engine.document(&text, &input.name())?,
+                InputFormat::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
             };
             engine
                 .progress
@@ -210,6 +211,56 @@ impl Engine {
         let english = self.run_model(&inputs, name)?;
         self.warn(name, &inputs, &english);
         Ok((reassemble(&document, &english), inputs.len()))
+    }
+
+    /// JSON Lines: each object's `field` is a document; every other field, and lines without the
+    /// field, are kept as they are. Key order is preserved (serde_json's `preserve_order`).
+    fn jsonl(&self, text: &str, name: &str, field: &str) -> Result<(String, usize)> {
+        let lines = Lines::split(text);
+        let mut objects = Vec::with_capacity(lines.items.len());
+        let mut documents = Vec::new();
+        for (n, line) in lines.items.iter().enumerate() {
+            if line.content.trim().is_empty() {
+                objects.push(None);
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(line.content)
+                .map_err(|e| anyhow!("{name}: line {}: invalid JSON ({e})", n + 1))?;
+            match value.get(field) {
+                Some(serde_json::Value::String(s)) => {
+                    documents.push(Document::parse(s, &DocumentOptions::default()));
+                    objects.push(Some(value));
+                }
+                Some(_) => bail!("{name}: line {}: field {field:?} is not a string", n + 1),
+                None => objects.push(None),
+            }
+        }
+        let inputs: Vec<&str> = documents
+            .iter()
+            .flat_map(|d| d.model_inputs().iter().map(String::as_str))
+            .collect();
+        self.progress.start(inputs.len() as u64);
+        let english = self.run_model(&inputs, name)?;
+        self.warn(name, &inputs, &english);
+        let mut rest = english.as_slice();
+        let mut documents = documents.iter();
+        let mut out = String::with_capacity(text.len());
+        for (line, object) in lines.items.iter().zip(objects) {
+            match object {
+                Some(mut value) => {
+                    let document = documents
+                        .next()
+                        .expect("one document per translated object");
+                    let (mine, tail) = rest.split_at(document.model_inputs().len());
+                    rest = tail;
+                    value[field] = serde_json::Value::String(reassemble(document, mine));
+                    out.push_str(&value.to_string());
+                }
+                None => out.push_str(line.content),
+            }
+            out.push_str(line.ending);
+        }
+        Ok((out, inputs.len()))
     }
 
     fn warn(&self, name: &str, sources: &[&str], english: &[String]) {

@@ -247,3 +247,46 @@ fn segment_prints_one_sentence_per_line() {
         "Dr. Andi datang.\nIa tersenyum.\n\n\"Benarkah?\" tanya dia.\n\n"
     );
 }
+
+#[test]
+fn jsonl_translates_one_field_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "{\"id\": 1, \"text\": \"Saya suka membaca buku. Dia pergi ke pasar.\", \"url\": \"https://x.id\"}\n\
+                 {\"id\": 2, \"judul\": \"tanpa teks\"}\n\
+                 \n\
+                 {\"text\": \"Foto: KCNA\", \"z\": [1, 2]}";
+    std::fs::write(dir.path().join("in.jsonl"), input).unwrap();
+    let out = translate(&["--input-format", "jsonl", "in.jsonl", "-q"], dir.path());
+    assert_ok(&out, "jsonl");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.split('\n').collect();
+    assert_eq!(lines.len(), 4);
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["id", "text", "url"], "key order kept");
+    assert_eq!(first["url"], "https://x.id");
+    assert_ne!(first["text"], "Saya suka membaca buku. Dia pergi ke pasar.");
+    assert_eq!(
+        lines[1], "{\"id\": 2, \"judul\": \"tanpa teks\"}",
+        "objects without the field are untouched"
+    );
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], "{\"text\":\"Photo: KCNA\",\"z\":[1,2]}");
+
+    std::fs::write(
+        dir.path().join("bad.jsonl"),
+        "{\"text\": \"a\"}\n{\"text\": 5}\n",
+    )
+    .unwrap();
+    let out = translate(
+        &["--input-format", "jsonl", "bad.jsonl", "-o", "o.jsonl"],
+        dir.path(),
+    );
+    crate::util::assert_one_line_error(&out, "bad.jsonl: line 2: field \"text\" is not a string");
+    assert!(!dir.path().join("o.jsonl").exists());
+}
