@@ -8,6 +8,7 @@
 
 use anyhow::{bail, Result};
 use candle_core::Tensor;
+use rayon::prelude::*;
 
 use crate::config::DecodeOptions;
 use crate::model::{DecoderCache, Encoded, Marian};
@@ -126,7 +127,7 @@ fn argmax(row: &[f32]) -> u32 {
 /// In-place log-softmax of one row; the normaliser is summed in f64.
 fn log_softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = row.iter().map(|&x| ((x - max) as f64).exp()).sum();
+    let sum: f64 = row.iter().map(|&x| (x - max).exp() as f64).sum();
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
         *x = *x - max - log_sum;
@@ -174,6 +175,8 @@ fn beam(
         let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
         let vocab = logits.dim(1)?;
         let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
+        // Normalising every row is the search's main cost (rows × vocabulary exponentials).
+        flat.par_chunks_mut(vocab).for_each(log_softmax);
         let at_limit = cur_len + 1 >= opts.max_length;
         let mut next_rows = Vec::new();
         let mut next_tokens = Vec::new();
@@ -182,7 +185,6 @@ fn beam(
             let item = &mut items[item_index];
             let rows = &mut flat[slot * k * vocab..(slot + 1) * k * vocab];
             for (b, row) in rows.chunks_mut(vocab).enumerate() {
-                log_softmax(row);
                 process(row, cur_len, special.eos, opts);
                 let running = item.running[b].1;
                 row.iter_mut().for_each(|x| *x += running);

@@ -12,6 +12,18 @@
 //! paragraphs are joined before this and re-wrapped afterwards; ALL-CAPS text is sent in
 //! sentence case and upper-cased afterwards.
 //!
+//! With [`DocumentOptions::markdown`], the Markdown syntax is kept as source bytes too. Front
+//! matter (`---` … `---` at the start), fenced code blocks (```` ``` ```` or `~~~`, to the
+//! matching fence), indented code blocks (4+ columns after a blank line) and HTML blocks (a
+//! line starting with `<tag`, `</tag` or `<!--`, to a blank line or to `-->`) are copied whole.
+//! On other lines the prefixes (blockquote `>`, list markers, task boxes, ATX heading marks
+//! and their closing `#`s), thematic breaks, setext underlines and reference definitions are
+//! kept, and inside the text code spans, backslash escapes, entities, autolinks, inline HTML
+//! tags, emphasis and strike-through markers, table pipes, link and image brackets and their
+//! targets (`](url "title")`, `][id]`) are kept spans that split the prose, as URLs do; link
+//! text and image alt text are translated. Only plain paragraph lines are joined as
+//! hard-wrapped paragraphs.
+//!
 //! This module does not translate and does not build the output: [`crate::reassemble`] does.
 
 use std::ops::Range;
@@ -28,6 +40,10 @@ pub struct DocumentOptions {
     /// Join hard-wrapped paragraphs for translation and re-wrap the English over the same lines.
     /// Default on.
     pub unwrap_paragraphs: bool,
+    /// The document is Markdown: prose is translated and the syntax kept byte for byte (code
+    /// blocks, HTML blocks, front matter, line prefixes such as `#`, `>`, `- `, table pipes,
+    /// code spans, link targets, emphasis markers). See the module documentation. Default off.
+    pub markdown: bool,
 }
 
 impl Default for DocumentOptions {
@@ -36,6 +52,7 @@ impl Default for DocumentOptions {
             max_input_chars: 600,
             translate_labels: true,
             unwrap_paragraphs: true,
+            markdown: false,
         }
     }
 }
@@ -94,6 +111,7 @@ impl Document {
         let mut parser = Parser {
             opts,
             inputs: Vec::new(),
+            refs: Vec::new(),
         };
         let mut blocks = Vec::new();
         let mut flow = Vec::new();
@@ -105,7 +123,35 @@ impl Document {
             None => text,
         };
         let lines = split_lines(body);
-        let kinds: Vec<Kind> = lines.iter().map(|l| classify(l.content)).collect();
+        let md = opts.markdown.then(|| md_line_kinds(&lines));
+        let kinds: Vec<Kind> = match &md {
+            None => lines.iter().map(|l| classify(l.content)).collect(),
+            Some(md) => lines
+                .iter()
+                .zip(md)
+                .map(|(l, &k)| {
+                    if l.content.is_empty() {
+                        Kind::Blank
+                    } else if k == MdLine::Verbatim || !md_plain(l.content) {
+                        Kind::Keep
+                    } else {
+                        classify(l.content)
+                    }
+                })
+                .collect(),
+        };
+        if let Some(md) = &md {
+            parser.refs = lines
+                .iter()
+                .zip(md)
+                .filter(|&(_, &k)| k == MdLine::Text)
+                .filter_map(|(l, _)| {
+                    let rest = &l.content[md_prefix(l.content).0..];
+                    let (label, _) = ref_definition(rest)?;
+                    Some(label.to_lowercase())
+                })
+                .collect();
+        }
         let mut i = 0;
         while i < lines.len() {
             let n = if opts.unwrap_paragraphs {
@@ -121,9 +167,13 @@ impl Document {
             } else {
                 let line = &lines[i];
                 keep(&mut flow, line.indent);
-                match kinds[i] {
-                    Kind::Blank | Kind::Keep => keep(&mut flow, line.content),
-                    Kind::Label | Kind::Prose => parser.text(&mut flow, line.content),
+                match (md.as_ref().map(|md| md[i]), kinds[i]) {
+                    (Some(MdLine::Verbatim), _) | (_, Kind::Blank) => {
+                        keep(&mut flow, line.content)
+                    }
+                    (Some(MdLine::Text), _) => parser.md_line(&mut flow, line.content),
+                    (None, Kind::Keep) => keep(&mut flow, line.content),
+                    (None, Kind::Label | Kind::Prose) => parser.text(&mut flow, line.content),
                 }
                 keep(&mut flow, line.tail);
             }
@@ -648,6 +698,9 @@ fn keep(out: &mut Vec<Piece>, s: &str) {
 struct Parser<'o> {
     opts: &'o DocumentOptions,
     inputs: Vec<String>,
+    /// Markdown: the lower-cased labels of the document's reference definitions, so that a
+    /// shortcut reference link (`[Kompas]`) keeps its text.
+    refs: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -670,8 +723,18 @@ impl Parser<'_> {
         Block::Wrapped { pieces, lines }
     }
 
-    /// A line's content (or a joined paragraph): label, dateline, credit, then prose.
+    /// A line's content (or a joined paragraph): in Markdown, the inline syntax is kept and the
+    /// text between it goes to [`Parser::text_plain`].
     fn text(&mut self, out: &mut Vec<Piece>, text: &str) {
+        if self.opts.markdown {
+            self.md_inline(out, text);
+        } else {
+            self.text_plain(out, text);
+        }
+    }
+
+    /// Label, dateline, credit, then prose.
+    fn text_plain(&mut self, out: &mut Vec<Piece>, text: &str) {
         if let Some(m) = match_label_at(text, 0) {
             self.label(out, &text[..m.label_end], m.label.en);
             keep(out, &text[m.label_end..m.end]);
