@@ -62,8 +62,12 @@ impl ModelArgs {
 /// How input text is split into units to translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
-    /// Documents: sentences are split and translated, then put back in their source lines.
+    /// Documents: sentences are split and translated, then put back in their source lines
+    /// (`.md` files are read as Markdown).
     Text,
+    /// Markdown documents, also from standard input: prose is translated, syntax, code and link
+    /// targets are kept.
+    Markdown,
     /// One sentence per line: exactly one output line per input line.
     Lines,
     /// JSON Lines: the `--field` of each object is translated as a document; other fields and the
@@ -185,7 +189,7 @@ impl TranslateArgs {
         }
         let tree = self.inputs.len() > 1 || self.inputs.iter().any(|p| p.is_dir());
         let job = if tree {
-            if self.input_format != InputFormat::Text {
+            if !matches!(self.input_format, InputFormat::Text | InputFormat::Markdown) {
                 match self.inputs.as_slice() {
                     [dir] => bail!("{}: is a directory; --input-format lines and jsonl take one file", dir.display()),
                     _ => bail!("--input-format lines and jsonl take one file; several inputs are translated as text"),

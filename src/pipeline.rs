@@ -44,7 +44,11 @@ pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
             let start = Instant::now();
             let (english, sentences) = match config.format {
                 InputFormat::Lines => engine.lines(&text, &input.name())?,
-                InputFormat::Text => engine.document(&text, &input.name())?,
+                InputFormat::Text | InputFormat::Markdown => {
+                    let markdown = config.format == InputFormat::Markdown
+                        || matches!(input, Input::File(p) if is_markdown(p));
+                    engine.document(&text, &input.name(), markdown)?
+                }
                 InputFormat::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
             };
             engine
@@ -204,8 +208,8 @@ impl Engine {
     }
 
     /// Text mode for one document.
-    fn document(&self, text: &str, name: &str) -> Result<(String, usize)> {
-        let document = Document::parse(text, &DocumentOptions::default());
+    fn document(&self, text: &str, name: &str, markdown: bool) -> Result<(String, usize)> {
+        let document = Document::parse(text, &document_options(markdown));
         let inputs: Vec<&str> = document.model_inputs().iter().map(String::as_str).collect();
         self.progress.start(inputs.len() as u64);
         let english = self.run_model(&inputs, name)?;
@@ -293,7 +297,8 @@ impl Engine {
             let name = file.source.display().to_string();
             match read_document(&file.source) {
                 Ok(text) => {
-                    let document = Document::parse(&text, &DocumentOptions::default());
+                    let document =
+                        Document::parse(&text, &document_options(is_markdown(&file.source)));
                     pooled += document.model_inputs().len();
                     pool.push(Pending {
                         output,
@@ -366,6 +371,19 @@ impl Engine {
         }
         pool.clear();
         (written, failed)
+    }
+}
+
+/// `.md` and `.markdown` files are Markdown: syntax, code and link targets stay as they are.
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
+fn document_options(markdown: bool) -> DocumentOptions {
+    DocumentOptions {
+        markdown,
+        ..DocumentOptions::default()
     }
 }
 

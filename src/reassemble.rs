@@ -49,10 +49,14 @@ pub fn reassemble(doc: &Document, translations: &[String]) -> String {
     for block in doc.blocks() {
         match block {
             Block::Flow(pieces) => render(doc, translations, pieces, &mut out),
-            Block::Wrapped { pieces, lines } => {
+            Block::Wrapped {
+                pieces,
+                lines,
+                markdown,
+            } => {
                 let mut english = String::new();
                 render(doc, translations, pieces, &mut english);
-                rewrap(&english, lines, &mut out);
+                rewrap(&english, lines, *markdown, &mut out);
             }
         }
     }
@@ -149,7 +153,9 @@ fn lower_first(text: String) -> String {
 /// line i ends in the source, scaled to the English length, so an unchanged text comes back with
 /// its own breaks. With fewer words than lines the last lines stay empty. Quote marks move with
 /// the words around them, so quote counts match the source per paragraph here, not per line.
-fn rewrap(english: &str, lines: &[WrappedLine], out: &mut String) {
+/// In `markdown`, a break before a word that would start a block at the start of a line
+/// ([`starts_md_block`]) is taken only where no other break fits.
+fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String) {
     let breakable = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
     // Whitespace runs: (byte start, byte end, char position).
     let mut runs = Vec::new();
@@ -184,9 +190,12 @@ fn rewrap(english: &str, lines: &[WrappedLine], out: &mut String) {
         // Leave one run for every later break where there are enough.
         let later = lines.len() - 2 - i;
         let last = (runs.len() - 1).saturating_sub(later).max(next);
-        let k = (next..=last)
-            .min_by_key(|&k| runs[k].2.abs_diff(target))
-            .unwrap_or(next);
+        let nearest = |markdown_safe: bool| {
+            (next..=last)
+                .filter(|&k| !markdown_safe || !starts_md_block(&english[runs[k].1..]))
+                .min_by_key(|&k| runs[k].2.abs_diff(target))
+        };
+        let k = nearest(markdown).or_else(|| nearest(false)).unwrap_or(next);
         breaks.push(k);
         next = k + 1;
     }
@@ -205,6 +214,27 @@ fn rewrap(english: &str, lines: &[WrappedLine], out: &mut String) {
         }
         out.push_str(&line.tail);
     }
+}
+
+/// Whether a line starting with `s` would start a Markdown block rather than continue a
+/// paragraph: a list, blockquote or heading marker, a fence, a thematic break or setext
+/// underline, an HTML tag or a table pipe.
+fn starts_md_block(s: &str) -> bool {
+    let word = s.split_whitespace().next().unwrap_or("");
+    let all = |c: char| !word.is_empty() && word.chars().all(|d| d == c);
+    let digits = word.len() - word.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    matches!(word, "-" | "+" | "*")
+        || word.starts_with(['>', '|'])
+        || (all('#') && word.len() <= 6)
+        || ((1..=9).contains(&digits) && matches!(&word[digits..], "." | ")"))
+        || word.starts_with("```")
+        || word.starts_with("~~~")
+        || all('=')
+        || all('-')
+        || all('*')
+        || all('_')
+        || (word.starts_with('<')
+            && word[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/'))
 }
 
 /// A warning when `translation` of `source` looks wrong, `None` when it looks fine:
@@ -582,5 +612,116 @@ mod tests {
         let looped = "Putin said that, in June, in June, in June, in June.";
         assert!(check_translation(source, looped).is_some());
         assert_eq!(check_translation("ha ha ha ha ha", "ha ha ha ha ha"), None);
+    }
+
+    const BERITA: &str = include_str!("../tests/data/md/berita.md");
+
+    fn markdown() -> DocumentOptions {
+        DocumentOptions {
+            markdown: true,
+            translate_labels: false,
+            ..DocumentOptions::default()
+        }
+    }
+
+    fn upper(text: &str, opts: &DocumentOptions) -> String {
+        let doc = Document::parse(text, opts);
+        let translations: Vec<String> = doc
+            .model_inputs()
+            .iter()
+            .map(|s| s.to_uppercase())
+            .collect();
+        reassemble(&doc, &translations)
+    }
+
+    #[test]
+    fn markdown_identity_round_trips_byte_for_byte() {
+        let no_unwrap = DocumentOptions {
+            unwrap_paragraphs: false,
+            ..markdown()
+        };
+        let texts = [
+            BERITA.to_owned(),
+            BERITA.replace('\n', "\r\n"),
+            format!("\u{feff}{BERITA}"),
+            BERITA.trim_end().to_owned(),
+            "```\nkode tanpa penutup".to_owned(),
+            "# Judul #\n\n> > - [x] **Tebal** dan `kode`  \n|a|b|\n|-|-|".to_owned(),
+            "<!-- komentar -->\n\n    kode\n\nTeks [tautan](<a b.html>) &copy; \\_x\\_".to_owned(),
+        ];
+        for text in &texts {
+            assert_eq!(&identity(text, &markdown()), text);
+            assert_eq!(&identity(text, &no_unwrap), text);
+        }
+    }
+
+    #[test]
+    fn markdown_translates_prose_and_keeps_syntax() {
+        let out = upper(BERITA, &markdown());
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), BERITA.split('\n').count());
+        let source: Vec<&str> = BERITA.split('\n').collect();
+        for (i, expected) in [
+            (0, "---"),
+            (1, "title: \"Pemerintah Resmikan Jalan Tol Baru di Jawa Tengah\""),
+            (6, "# PEMERINTAH RESMIKAN JALAN TOL BARU DI JAWA TENGAH"),
+            (8, "*OLEH BUDI SANTOSO* | 12 AGUSTUS 2024"),
+            (10, "![PRESIDEN MERESMIKAN JALAN TOL DI SEMARANG](https://cdn.example.id/img/tol.jpg \"Peresmian jalan tol\")"),
+            (16, "## LATAR BELAKANG"),
+            (18, "PEMBANGUNAN JALAN TOL DIMULAI PADA 2021 DAN MENELAN BIAYA SEKITAR **RP 12 TRILIUN**."),
+            (23, "> \"KAMI BANGGA JALAN TOL INI SELESAI TEPAT WAKTU,\" UJAR MENTERI PUPR."),
+            (24, ">"),
+            (25, "> > WARGA MENYAMBUT BAIK PERESMIAN TERSEBUT."),
+            (30, "- JUMLAH GERBANG TOL: *ENAM* GERBANG"),
+            (31, "  - TARIF AWAL MASIH **GRATIS** SELAMA DUA MINGGU"),
+            (33, "2) TAHAP KEDUA MENYUSUL TAHUN DEPAN."),
+            (34, "- [x] UJI KELAIKAN SELESAI"),
+            (37, "| RUAS | PANJANG | KETERANGAN |"),
+            (38, "|:-----|-------:|:----------:|"),
+            (40, "| UNGARAN–BAWEN | 12 KM | `dibuka` BERTAHAP |"),
+            (42, "SETEXT JUDUL KEDUA"),
+            (43, "------------------"),
+            (61, "INFORMASI LEBIH LANJUT LIHAT <https://pu.go.id> ATAU KIRIM SUREL KE <humas@pu.go.id>.<br>"),
+            (62, "BACA JUGA LAPORAN [SEBELUMNYA][lama] DAN [Kompas].  "),
+            (63, "PENGGUNAAN `kode_rahasia` DAN \\*BINTANG\\* TETAP UTUH &amp; AMAN."),
+            (67, "Foto: ANTARA/Budi"),
+            (69, "[lama]: https://example.id/berita/lama \"Berita lama\""),
+        ] {
+            assert_eq!(lines[i], expected, "line {i}");
+        }
+        // Front matter, code and HTML blocks come out as they went in.
+        for i in (0..5).chain(47..60) {
+            assert_eq!(lines[i], source[i], "line {i}");
+        }
+        let link =
+            "MENURUT [KEMENTERIAN PUPR](https://pu.go.id/berita \"Situs resmi\"), PROYEK INI";
+        assert!(out.contains(link), "{out}");
+        assert!(out.contains("~~TERTUNDA~~ TERHAMBAT"), "{out}");
+    }
+
+    #[test]
+    fn markdown_rewrap_avoids_starting_lines_with_block_syntax() {
+        let text = "Presiden meresmikan jalan tol sepanjang empat puluh lima\nkilometer di Semarang pada hari Senin pagi kemarin.\n";
+        let doc = Document::parse(text, &markdown());
+        assert_eq!(doc.model_inputs().len(), 1);
+        let words: Vec<&str> = doc.model_inputs()[0].split(' ').collect();
+        for marker in [
+            "-", "+", "*", ">", "#", "1.", "2)", "```", "<div>", "|", "===",
+        ] {
+            for at in 1..words.len() {
+                let mut english = words.clone();
+                english.insert(at, marker);
+                let out = reassemble(&doc, &[english.join(" ")]);
+                let lines: Vec<&str> = out.lines().collect();
+                assert_eq!(lines.len(), 2, "{out:?}");
+                assert!(!starts_md_block(lines[1]), "{out:?}");
+            }
+        }
+        assert!(starts_md_block("- a") && starts_md_block("12. a") && starts_md_block("## a"));
+        assert!(
+            !starts_md_block("-1 derajat")
+                && !starts_md_block("2024 dan")
+                && !starts_md_block("#tag")
+        );
     }
 }

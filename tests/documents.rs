@@ -290,3 +290,37 @@ fn jsonl_translates_one_field_and_keeps_the_rest() {
     crate::util::assert_one_line_error(&out, "bad.jsonl: line 2: field \"text\" is not a string");
     assert!(!dir.path().join("o.jsonl").exists());
 }
+
+#[test]
+fn markdown_keeps_syntax_code_and_link_targets() {
+    let source = std::fs::read_to_string(root().join("tests/data/md/berita.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("berita.md"), &source).unwrap();
+    let out = translate(&["berita.md", "-q"], dir.path());
+    assert_ok(&out, "translate markdown");
+    let english = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(english.lines().count(), source.lines().count());
+    let mut in_code = false;
+    for (s, e) in source.lines().zip(english.lines()) {
+        let fence = s.trim_start().starts_with("```");
+        if in_code || fence || s.starts_with("---") || s.trim().is_empty() {
+            assert_eq!(s, e, "code, front matter and blank lines are copied");
+        }
+        if fence {
+            in_code = !in_code;
+        }
+        for target in s.split("](").skip(1) {
+            let url = &target[..target.find(')').unwrap()];
+            assert!(
+                e.contains(&format!("]({url})")),
+                "link target {url} lost in {e:?}"
+            );
+        }
+        for prefix in ["# ", "## ", "### ", "> ", "- ", "| "] {
+            if s.starts_with(prefix) {
+                assert!(e.starts_with(prefix), "{s:?} → {e:?}");
+            }
+        }
+    }
+    assert_ne!(english, source, "prose is translated");
+}
