@@ -182,3 +182,44 @@ fn bad_input_fails_cleanly_without_touching_the_output() {
         "a failed run created its output file"
     );
 }
+
+/// A model already in the standard Hugging Face cache is used without network (HF_HUB_OFFLINE=1),
+/// with the cache layout hf-hub and huggingface_hub share: refs/main → snapshots/<commit>/files.
+#[test]
+fn default_model_loads_from_the_hugging_face_cache_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir
+        .path()
+        .join("hf-home/hub/models--Helsinki-NLP--opus-mt-id-en");
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let snapshot = repo.join("snapshots").join(commit);
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), commit).unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), snapshot.join(entry.file_name())).unwrap();
+    }
+    let out = run(
+        &["translate", "--input-format", "lines", "--beams", "1", "-q"],
+        Some(b"Saya suka membaca buku.\n"),
+        dir.path(),
+    );
+    assert_ok(&out, "translate from cache");
+    let direct = run(
+        &[
+            "translate",
+            "--input-format",
+            "lines",
+            "--beams",
+            "1",
+            "-q",
+            "--model-dir",
+            &fixture_arg(),
+        ],
+        Some(b"Saya suka membaca buku.\n"),
+        dir.path(),
+    );
+    assert_eq!(out.stdout, direct.stdout);
+    assert!(!out.stdout.is_empty());
+}
