@@ -64,10 +64,12 @@ repeated 10 times: ratio of translation times; 10.0 is linear).
 Output: a Markdown table on stdout and JSON in bench-results.json (or `--json PATH`).
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -348,6 +350,30 @@ class TargetRenderer:
         return fillers + sum(len(self.tgt.encode(s)) for s in rest) + 1
 
 
+def generated_counts(system, result, transformers_result, renderer):
+    """Generated tokens per sentence, whether they are exact, and how they were obtained.
+
+    transformers and CT2 return ids. terjemah returns text: an f32 output equal to transformers' ids
+    rendered terjemah's way (same model, same search) is taken to have transformers' ids; any other output
+    is re-tokenized, which only approximates its length."""
+    if "lengths" in result:
+        return result["lengths"], True, "ids"
+    counts, matched = [], 0
+    for i, text in enumerate(result["outputs"]):
+        if system == "terjemah" and transformers_result and renderer.render(transformers_result["ids"][i]) == text:
+            counts.append(transformers_result["lengths"][i])
+            matched += 1
+        else:
+            counts.append(renderer.estimate_tokens(text))
+    if system == "terjemah" and transformers_result:
+        note = f"{matched}/{len(counts)} = transformers"
+        if matched < len(counts):
+            note += ", rest re-tokenized"
+    else:
+        note = "re-tokenized"
+    return counts, matched == len(counts), note
+
+
 def terjemah_has_quantize(binary):
     r = subprocess.run([str(binary), "translate", "--help"], capture_output=True, text=True)
     return "--quantize" in r.stdout
@@ -427,6 +453,12 @@ def main():
     renderer = TargetRenderer(args.model)
 
     work = tempfile.TemporaryDirectory()
+    if needs_terjemah:
+        # A private copy: a rebuild of target/release during the run must not change what is measured.
+        pinned = Path(work.name) / "terjemah"
+        shutil.copy2(args.terjemah, pinned)
+        args.terjemah_sha256 = hashlib.sha256(pinned.read_bytes()).hexdigest()[:16]
+        args.terjemah = pinned
     input_path = Path(work.name) / "input.id"
     input_path.write_text("\n".join(sentences) + "\n", encoding="utf-8")
 
@@ -460,27 +492,15 @@ def main():
                   f"RSS {res['rss_mb']:6.0f} MB, other processes {fmt_cpus(res['others_cpus'])} CPUs",
                   file=sys.stderr, flush=True)  # fmt: skip
 
-    # Generated-token counts.
     rows = []
     for run in runs:
         system, mode, threads = run
         reps = results[run]
-        last = reps[-1]
-        note = ""
-        if system.startswith("terjemah"):
-            ref = results.get(("transformers", mode, args.threads))
-            counts, matched = [], 0
-            for i, text in enumerate(last["outputs"]):
-                if system == "terjemah" and ref and renderer.render(ref[-1]["ids"][i]) == text:
-                    counts.append(ref[-1]["lengths"][i])
-                    matched += 1
-                else:
-                    counts.append(renderer.estimate_tokens(text))
-            exact = matched == len(counts)
-            note = f"{matched}/{len(counts)} = transformers" if ref and system == "terjemah" else "re-tokenized"
-        else:
-            counts, exact = last["lengths"], True
-            note = "ids"
+        for r in reps:
+            if r.get("src_tokens") not in (None, sum(lengths)):
+                print(f"warning: {system} saw {r['src_tokens']} source tokens, not {sum(lengths)}", file=sys.stderr)
+        reference = results.get(("transformers", mode, args.threads))
+        counts, exact, note = generated_counts(system, reps[-1], reference and reference[-1], renderer)
         mean_len = sum(counts) / len(counts)
         secs = [r["seconds"] for r in reps]
         sent_s = [len(sentences) / s for s in secs]
@@ -603,8 +623,9 @@ def cpu_model():
 
 def versions(args):
     out = {}
-    r = subprocess.run([str(args.terjemah), "--version"], capture_output=True, text=True)
-    out["terjemah"] = r.stdout.strip() or "unknown"
+    if getattr(args, "terjemah_sha256", None):
+        r = subprocess.run([str(args.terjemah), "--version"], capture_output=True, text=True)
+        out["terjemah"] = f"{r.stdout.strip().removeprefix('terjemah ') or '?'} (binary sha256 {args.terjemah_sha256})"
     for mod in ["torch", "transformers", "ctranslate2"]:
         r = subprocess.run([sys.executable, "-c", f"import {mod}; print({mod}.__version__)"],
                            capture_output=True, text=True)  # fmt: skip

@@ -28,7 +28,8 @@ if [[ -z "${PYTHON:-}" ]]; then
         echo "== installing ${PACKAGES[*]} into .venv" >&2
         "$PYTHON" -m pip install --upgrade pip
         # CPU wheels of torch: the benchmark never uses a GPU, and they are a fraction of the size.
-        "$PYTHON" -m pip install torch --index-url https://download.pytorch.org/whl/cpu
+        "$PYTHON" -m pip install torch --index-url https://download.pytorch.org/whl/cpu \
+            || "$PYTHON" -m pip install torch  # where only PyPI is reachable
         "$PYTHON" -m pip install "${PACKAGES[@]}"
     fi
 fi
