@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark terjemah against transformers and CTranslate2 on CPU, from a clean clone:
 #
-#     bash scripts/bench.sh               # full run (3 repetitions; about 20-30 minutes on 2 cores)
+#     bash scripts/bench.sh               # full run: 3 repetitions, about 1.5 h on 2 idle cores
+#                                         # (about half of it terjemah --quantize int8, slow for now)
 #     bash scripts/bench.sh --quick       # smoke test
 #     bash scripts/bench.sh --reps 1 --systems terjemah,ct2-int8
 #
