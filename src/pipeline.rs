@@ -198,6 +198,26 @@ impl Engine {
             .map_err(|e| anyhow!("{name}: {e:#}"))
     }
 
+    /// Translates documents together (their inputs share batches) and returns each one's English,
+    /// warning about suspicious outputs under each document's name.
+    fn reassembled(&self, documents: &[(&str, &Document)], name: &str) -> Result<Vec<String>> {
+        let inputs: Vec<&str> = documents
+            .iter()
+            .flat_map(|(_, d)| d.model_inputs().iter().map(String::as_str))
+            .collect();
+        let english = self.run_model(&inputs, name)?;
+        let (mut sources, mut rest) = (inputs.as_slice(), english.as_slice());
+        let mut out = Vec::with_capacity(documents.len());
+        for (doc_name, document) in documents {
+            let n = document.model_inputs().len();
+            let (mine, tail) = rest.split_at(n);
+            self.warn(doc_name, &sources[..n], mine);
+            out.push(reassemble(document, mine));
+            (sources, rest) = (&sources[n..], tail);
+        }
+        Ok(out)
+    }
+
     /// Line mode: one output line per input line, terminators kept.
     fn lines(&self, text: &str, name: &str) -> Result<(String, usize)> {
         let lines = Lines::split(text);
@@ -210,11 +230,10 @@ impl Engine {
     /// Text mode for one document.
     fn document(&self, text: &str, name: &str, markdown: bool) -> Result<(String, usize)> {
         let document = Document::parse(text, &document_options(markdown));
-        let inputs: Vec<&str> = document.model_inputs().iter().map(String::as_str).collect();
-        self.progress.start(inputs.len() as u64);
-        let english = self.run_model(&inputs, name)?;
-        self.warn(name, &inputs, &english);
-        Ok((reassemble(&document, &english), inputs.len()))
+        let n = document.model_inputs().len();
+        self.progress.start(n as u64);
+        let mut english = self.reassembled(&[(name, &document)], name)?;
+        Ok((english.pop().unwrap_or_default(), n))
     }
 
     /// JSON Lines: each object's `field` is a document; every other field, and lines without the
@@ -239,32 +258,28 @@ impl Engine {
                 None => objects.push(None),
             }
         }
-        let inputs: Vec<&str> = documents
+        let count = documents
             .iter()
-            .flat_map(|d| d.model_inputs().iter().map(String::as_str))
-            .collect();
-        self.progress.start(inputs.len() as u64);
-        let english = self.run_model(&inputs, name)?;
-        self.warn(name, &inputs, &english);
-        let mut rest = english.as_slice();
-        let mut documents = documents.iter();
+            .map(|d| d.model_inputs().len())
+            .sum::<usize>();
+        self.progress.start(count as u64);
+        let named: Vec<(&str, &Document)> = documents.iter().map(|d| (name, d)).collect();
+        let mut english = self.reassembled(&named, name)?.into_iter();
         let mut out = String::with_capacity(text.len());
         for (line, object) in lines.items.iter().zip(objects) {
             match object {
                 Some(mut value) => {
-                    let document = documents
+                    let text = english
                         .next()
-                        .expect("one document per translated object");
-                    let (mine, tail) = rest.split_at(document.model_inputs().len());
-                    rest = tail;
-                    value[field] = serde_json::Value::String(reassemble(document, mine));
+                        .expect("one translation per translated object");
+                    value[field] = serde_json::Value::String(text);
                     out.push_str(&value.to_string());
                 }
                 None => out.push_str(line.content),
             }
             out.push_str(line.ending);
         }
-        Ok((out, inputs.len()))
+        Ok((out, count))
     }
 
     fn warn(&self, name: &str, sources: &[&str], english: &[String]) {
@@ -327,32 +342,24 @@ impl Engine {
 
     /// Translates the pooled documents together and writes each; returns (written, failed).
     fn flush(&self, pool: &mut Vec<Pending>, sentences: &mut usize) -> (usize, usize) {
-        let inputs: Vec<&str> = pool
+        let count = pool
             .iter()
-            .flat_map(|p| p.document.model_inputs().iter().map(String::as_str))
+            .map(|p| p.document.model_inputs().len())
+            .sum::<usize>();
+        self.progress.grow(count as u64);
+        let named: Vec<(&str, &Document)> = pool
+            .iter()
+            .map(|p| (p.name.as_str(), &p.document))
             .collect();
-        self.progress.grow(inputs.len() as u64);
-        let result = self.run_model(&inputs, "batch");
         let mut written = 0;
         let mut failed = 0;
-        match result {
+        match self.reassembled(&named, "batch") {
             Ok(english) => {
-                let mut rest = english.as_slice();
-                for p in pool.iter() {
-                    let n = p.document.model_inputs().len();
-                    let (mine, tail) = rest.split_at(n);
-                    rest = tail;
-                    let sources: Vec<&str> = p
-                        .document
-                        .model_inputs()
-                        .iter()
-                        .map(String::as_str)
-                        .collect();
-                    self.warn(&p.name, &sources, mine);
-                    match write_atomic(&p.output, reassemble(&p.document, mine).as_bytes()) {
+                for (p, text) in pool.iter().zip(english) {
+                    match write_atomic(&p.output, text.as_bytes()) {
                         Ok(()) => {
                             written += 1;
-                            *sentences += n;
+                            *sentences += p.document.model_inputs().len();
                         }
                         Err(e) => {
                             self.progress.println(&format!("terjemah: {e:#}"));
