@@ -15,6 +15,7 @@ pub mod device;
 pub mod document;
 pub mod files;
 pub mod hub;
+pub mod int8;
 pub mod model;
 pub mod pipeline;
 pub mod pth;

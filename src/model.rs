@@ -8,11 +8,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{layer_norm, LayerNorm, LayerNormConfig, VarBuilder};
 
 use crate::config::MarianConfig;
+use crate::int8::Int8Linear;
 
 /// Loaded Marian weights on one device.
 pub struct Marian {
@@ -124,15 +124,15 @@ impl Activation {
 pub enum Quantize {
     /// Weights as loaded (f32 on CPU).
     None,
-    /// 8-bit blocks of 32 weights with one scale each (ggml's Q8_0), activations quantized the same
-    /// way on the fly: about a quarter of the memory traffic of f32.
+    /// Signed 8-bit weights with one scale per output row, activations quantized per row on the
+    /// fly (see [`crate::int8`]): a quarter of f32's weight memory and traffic. CPU only.
     Int8,
 }
 
 /// A linear layer `y = x W^T + b` with `W` stored `(out, in)` as in the checkpoint.
 enum Proj {
     Dense { w: Tensor, b: Option<Tensor> },
-    Int8 { w: QMatMul, b: Option<Tensor> },
+    Int8(Int8Linear),
 }
 
 impl Proj {
@@ -146,11 +146,12 @@ impl Proj {
         Ok(match quant {
             Quantize::None => Proj::Dense { w, b },
             Quantize::Int8 => {
-                let q = QTensor::quantize(&w.to_dtype(DType::F32)?, GgmlDType::Q8_0)?;
-                Proj::Int8 {
-                    w: QMatMul::from_qtensor(q)?,
-                    b,
-                }
+                let (outputs, inputs) = w.dims2()?;
+                let values = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                let bias = b
+                    .map(|b| b.to_dtype(DType::F32)?.to_vec1::<f32>())
+                    .transpose()?;
+                Proj::Int8(Int8Linear::new(&values, outputs, inputs, bias))
             }
         })
     }
@@ -162,15 +163,21 @@ impl Proj {
             dims[dims.len() - 1],
         );
         let x2 = x.reshape((rows, input))?;
-        let (y, b) = match self {
-            // The weight goes on the left, as stored: candle's gemm would otherwise repack the
-            // transposed weight at every call (measured: 1.8x on the whole decoder step).
-            Proj::Dense { w, b } => (w.matmul(&x2.t()?)?.t()?, b),
-            Proj::Int8 { w, b } => (w.forward(&x2)?, b),
-        };
-        let y = match b {
-            Some(b) => y.broadcast_add(b)?,
-            None => y.contiguous()?,
+        let y = match self {
+            Proj::Dense { w, b } => {
+                // The weight goes on the left, as stored: candle's gemm would otherwise repack the
+                // transposed weight at every call (measured: 1.8x on the whole decoder step).
+                let y = w.matmul(&x2.t()?)?.t()?;
+                match b {
+                    Some(b) => y.broadcast_add(b)?,
+                    None => y.contiguous()?,
+                }
+            }
+            Proj::Int8(lin) => {
+                let x = x2.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                let y = Tensor::from_vec(lin.forward(&x), (rows, lin.outputs()), x2.device())?;
+                y.to_dtype(x2.dtype())?
+            }
         };
         let mut out = dims;
         *out.last_mut().unwrap_or(&mut 0) = y.dim(1)?;
@@ -290,6 +297,11 @@ impl Marian {
         quant: Quantize,
         device: &Device,
     ) -> Result<Self> {
+        if quant == Quantize::Int8 && !device.is_cpu() {
+            anyhow::bail!(
+                "--quantize int8 runs on the CPU only (use --dtype f16 or bf16 on a GPU)"
+            );
+        }
         let vb = match weights {
             // SAFETY: the file is memory-mapped read-only; terjemah never writes model files while
             // loading them, and the hub cache replaces files by rename rather than in place.
