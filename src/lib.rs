@@ -23,5 +23,6 @@ pub mod reassemble;
 pub mod segment;
 pub mod tokenizer;
 pub mod translator;
+pub mod weights;
 
 pub use translator::{TranslateOptions, Translator};

@@ -323,7 +323,7 @@ fn sinusoidal_positions(n_pos: usize, dim: usize, device: &Device) -> Result<Ten
 
 /// Which weights file a model directory offers.
 pub enum Weights<'a> {
-    /// `model.safetensors`, memory-mapped.
+    /// `model.safetensors`: read into memory when F32 (see [`crate::weights`]), else memory-mapped.
     Safetensors(&'a Path),
     /// `pytorch_model.bin`: a PyTorch zip pickle, or the legacy format torch wrote before 1.6.
     Pytorch(&'a Path),
@@ -344,11 +344,14 @@ impl Marian {
             );
         }
         let vb = match weights {
-            // SAFETY: the file is memory-mapped read-only; terjemah never writes model files while
-            // loading them, and the hub cache replaces files by rename rather than in place.
-            Weights::Safetensors(path) => unsafe {
-                VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
-                    .with_context(|| format!("{}: cannot read weights", path.display()))?
+            Weights::Safetensors(path) => match crate::weights::read_f32(path)? {
+                Some(tensors) => VarBuilder::from_tensors(tensors, dtype, device),
+                // SAFETY: the file is memory-mapped read-only; terjemah never writes model files
+                // while loading them, and the hub cache replaces files by rename, not in place.
+                None => unsafe {
+                    VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
+                        .with_context(|| format!("{}: cannot read weights", path.display()))?
+                },
             },
             Weights::Pytorch(path) if crate::pth::is_legacy(path)? => {
                 let tensors = crate::pth::read_legacy(path)

@@ -37,7 +37,7 @@ pub struct TranslateOptions {
 }
 
 impl Translator {
-    /// Loads config, tokenizer and weights (safetensors memory-mapped, else the PyTorch pickle).
+    /// Loads config, tokenizer and weights (model.safetensors, else the PyTorch pickle).
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
         Self::load_with(files, device, Quantize::None)
     }
