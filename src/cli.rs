@@ -23,7 +23,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Translate files, folders or standard input to English.
-    Translate(TranslateArgs),
+    Translate(Box<TranslateArgs>),
     /// Print the sentences of Indonesian text, one per line, a blank line after each source line.
     Segment {
         /// Input file; `-` or nothing reads standard input.
@@ -115,12 +115,16 @@ pub struct TranslateArgs {
     /// benchmarks that need a fixed output length.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub min_new_tokens: usize,
-    /// Padded source tokens per batch.
-    #[arg(long, value_name = "N", default_value_t = 2048)]
-    pub max_batch_tokens: usize,
-    /// Sentences per batch.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub batch_size: usize,
+    /// Padded source tokens per batch [default: 2048 on CPU, 16384 on GPU].
+    #[arg(long, value_name = "N")]
+    pub max_batch_tokens: Option<usize>,
+    /// Sentences per batch [default: 64 on CPU, 256 on GPU].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Precision of weights and activations: auto is f16 on a GPU and f32 on the CPU. f16 and bf16
+    /// also run on the CPU, slowly (for checking their numerics).
+    #[arg(long, value_enum, default_value_t = DtypeArg::Auto)]
+    pub dtype: DtypeArg,
     /// Quantize weights at load: int8 (CPU only) keeps a quarter of the weight memory and runs
     /// the linear layers in integer arithmetic; outputs differ slightly from f32.
     #[arg(long, value_enum, value_name = "int8")]
@@ -128,6 +132,15 @@ pub struct TranslateArgs {
     /// CPU threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// `--dtype` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DtypeArg {
+    Auto,
+    F32,
+    F16,
+    Bf16,
 }
 
 /// `--quantize` values.
@@ -165,8 +178,10 @@ pub struct TranslateConfig {
     pub beams: Option<usize>,
     pub max_length: Option<usize>,
     pub min_new_tokens: usize,
-    pub max_batch_tokens: usize,
-    pub batch_size: usize,
+    /// Batch limits; `None` takes the device's default.
+    pub max_batch_tokens: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub dtype: DtypeArg,
     pub threads: Option<usize>,
     pub quantize: Quantize,
     pub quiet: bool,
@@ -181,11 +196,16 @@ impl TranslateArgs {
         if matches!(self.max_length, Some(n) if n < 2) {
             bail!("--max-length must be at least 2 (the decoder start token counts)");
         }
-        if self.max_batch_tokens == 0 || self.batch_size == 0 {
+        if self.max_batch_tokens == Some(0) || self.batch_size == Some(0) {
             bail!("--max-batch-tokens and --batch-size must be at least 1");
         }
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
+        }
+        if self.quantize.is_some() && !matches!(self.dtype, DtypeArg::Auto | DtypeArg::F32) {
+            bail!(
+                "--quantize int8 computes in f32; it cannot be combined with --dtype f16 or bf16"
+            );
         }
         let tree = self.inputs.len() > 1 || self.inputs.iter().any(|p| p.is_dir());
         let job = if tree {
@@ -240,6 +260,7 @@ impl TranslateArgs {
             min_new_tokens: self.min_new_tokens,
             max_batch_tokens: self.max_batch_tokens,
             batch_size: self.batch_size,
+            dtype: self.dtype,
             threads: self.threads,
             quantize: match self.quantize {
                 Some(QuantizeArg::Int8) => Quantize::Int8,

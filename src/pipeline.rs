@@ -172,8 +172,9 @@ struct Pending {
 impl Engine {
     fn load(config: &TranslateConfig) -> Result<Self> {
         let device = device::open(config.device)?;
+        let dtype = device::dtype(config.dtype, &device);
         let files = hub::resolve(&config.model, !config.quiet)?;
-        let translator = Translator::load_with(&files, &device, config.quantize)?;
+        let translator = Translator::load_with(&files, &device, dtype, config.quantize)?;
         let mut opts = translator.options();
         if let Some(b) = config.beams {
             opts.decode.num_beams = b;
@@ -182,8 +183,9 @@ impl Engine {
             opts.decode.max_length = m;
         }
         opts.decode.min_new_tokens = config.min_new_tokens;
-        opts.batch.max_tokens = config.max_batch_tokens;
-        opts.batch.max_sentences = config.batch_size;
+        let (tokens, sentences) = device::batch_defaults(&device);
+        opts.batch.max_tokens = config.max_batch_tokens.unwrap_or(tokens);
+        opts.batch.max_sentences = config.batch_size.unwrap_or(sentences);
         Ok(Self {
             translator,
             opts,

@@ -39,11 +39,17 @@ pub struct TranslateOptions {
 impl Translator {
     /// Loads config, tokenizer and weights (model.safetensors, else the PyTorch pickle).
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
-        Self::load_with(files, device, Quantize::None)
+        Self::load_with(files, device, DType::F32, Quantize::None)
     }
 
-    /// Like [`Translator::load`], with the linear layers quantized as asked.
-    pub fn load_with(files: &ModelFiles, device: &Device, quant: Quantize) -> Result<Self> {
+    /// Like [`Translator::load`], computing in `dtype` (f32, f16 or bf16), with the linear layers
+    /// quantized as asked.
+    pub fn load_with(
+        files: &ModelFiles,
+        device: &Device,
+        dtype: DType,
+        quant: Quantize,
+    ) -> Result<Self> {
         let config = MarianConfig::from_file(&files.config)?;
         let defaults = DecodeOptions::from_model(&config, files.generation_config.as_deref())?;
         let tokenizer = MarianTokenizer::from_dir(&files.dir)?;
@@ -60,7 +66,7 @@ impl Translator {
         } else {
             Weights::Pytorch(&files.weights)
         };
-        let model = Marian::load(&config, weights, DType::F32, quant, device)?;
+        let model = Marian::load(&config, weights, dtype, quant, device)?;
         Ok(Self {
             model,
             special: SpecialTokens {

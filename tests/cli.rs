@@ -126,6 +126,10 @@ fn bad_input_fails_cleanly_without_touching_the_output() {
         ),
         (vec!["good.txt", "--device", "cuda"], "cuda"),
         (
+            vec!["good.txt", "--quantize", "int8", "--dtype", "f16"],
+            "cannot be combined with --dtype",
+        ),
+        (
             vec!["good.txt", "--model-dir", "broken-model"],
             "lacks target.spm",
         ),

@@ -166,3 +166,62 @@ fn pytorch_checkpoint_gives_the_same_translations() {
         assert_eq!(out, ids(&row["greedy"]), "{:?}", row["text"]);
     }
 }
+
+/// f16 and bf16 (the GPU dtypes, here on the CPU): the first decoding step's logits stay close to
+/// f32's, and most greedy translations come out the same.
+#[test]
+fn half_precision_follows_f32() {
+    use candle_core::DType;
+    use terjemah::config::MarianConfig;
+    use terjemah::model::{Marian, Quantize, Weights};
+
+    let dir = fixture();
+    let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
+    let weights = dir.join("model.safetensors");
+    let rows = golden("generate.jsonl");
+    let sources: Vec<Vec<u32>> = rows.iter().take(32).map(|r| ids(&r["ids"])).collect();
+    let first_step = |dtype| {
+        let model = Marian::load(
+            &config,
+            Weights::Safetensors(&weights),
+            dtype,
+            Quantize::None,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let encoded = model.encode(&sources).unwrap();
+        let mut cache = model.new_cache(sources.len(), 4).unwrap();
+        let start = vec![config.decoder_start(); sources.len()];
+        let logits = model.decode_step(&start, &encoded, &mut cache).unwrap();
+        logits.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    };
+    let full = first_step(DType::F32);
+    let range = full.iter().fold(0f32, |m, x| m.max(x.abs()));
+    for (dtype, tolerance) in [(DType::F16, 0.01), (DType::BF16, 0.05)] {
+        let half = first_step(dtype);
+        let worst = full
+            .iter()
+            .zip(&half)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        println!("{dtype:?}: largest logit difference {worst:.4} (logits up to {range:.2})");
+        assert!(
+            worst <= tolerance * range,
+            "{dtype:?}: {worst} vs range {range}"
+        );
+    }
+
+    let files = resolve(&ModelSource::Dir(dir), false).unwrap();
+    let f16 = Translator::load_with(&files, &Device::Cpu, DType::F16, Quantize::None).unwrap();
+    let opts = options(&f16, 1, 2048);
+    let out = f16.translate_ids(&sources, &opts, &mut |_| {}).unwrap();
+    let same = rows
+        .iter()
+        .zip(&out)
+        .filter(|(r, o)| ids(&r["greedy"]) == **o)
+        .count();
+    println!(
+        "f16 greedy = transformers f32 greedy on {same}/{}",
+        out.len()
+    );
+    assert!(same * 2 > out.len(), "{same}/{}", out.len());
+}
