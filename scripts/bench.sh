@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark terjemah against transformers and CTranslate2 on CPU, from a clean clone:
 #
-#     bash scripts/bench.sh               # full run: 3 repetitions, about 1.5 h on 2 idle cores
-#                                         # (about half of it terjemah --quantize int8, slow for now)
+#     bash scripts/bench.sh               # full run: 3 repetitions, about 1 h on 2 idle cores
 #     bash scripts/bench.sh --quick       # smoke test
 #     bash scripts/bench.sh --reps 1 --systems terjemah,ct2-int8
 #
@@ -13,7 +12,9 @@
 #   3. bench-model/ (random weights, opus-mt-id-en shape, scripts/make_fixture.py opus-shape), its
 #      CTranslate2 conversions bench-model/ct2-f32 and bench-model/ct2-int8, and bench-model-pt/ (the same
 #      model with pytorch_model.bin instead of model.safetensors); each is made once and then reused;
-#   4. scripts/bench.py: Markdown table on stdout, JSON in bench-results.json.
+#   4. scripts/bench.py: Markdown table on stdout, JSON in bench-results.json;
+#   5. scripts/int8_agreement.py: how often int8 outputs equal f32 ones, terjemah and CTranslate2, on the
+#      trained fixture (the random bench model says nothing about that); JSON in int8-agreement.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,4 +91,7 @@ EOF
 fi
 
 echo "== scripts/bench.py $*" >&2
-exec "$PYTHON" scripts/bench.py "$@"
+"$PYTHON" scripts/bench.py "$@"
+
+echo "== scripts/int8_agreement.py (int8 vs f32 outputs on the trained fixture)" >&2
+"$PYTHON" scripts/int8_agreement.py
