@@ -268,7 +268,13 @@ impl Attention {
     /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask.
     fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let (b, t, d) = x.dims3()?;
-        let q = self.split_heads(&(self.q.forward(x)? * self.scale)?)?;
+        let q = (self.q.forward(x)? * self.scale)?;
+        if t == 1 {
+            if let Some(ctx) = attend_one(&q.reshape((b, d))?, k, v, mask)? {
+                return self.out.forward(&ctx.reshape((b, 1, d))?);
+            }
+        }
+        let q = self.split_heads(&q)?;
         let mut scores = q.matmul(&k.t()?)?;
         if let Some(mask) = mask {
             scores = scores.broadcast_add(mask)?;
@@ -277,6 +283,99 @@ impl Attention {
         let ctx = probs.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&ctx)
     }
+}
+
+/// The f32 data of a CPU tensor, from its storage guard.
+fn cpu_f32(storage: &candle_core::Storage) -> Option<&[f32]> {
+    match storage {
+        candle_core::Storage::Cpu(cpu) => cpu.as_slice::<f32>().ok(),
+        _ => None,
+    }
+}
+
+/// Attention of one query per row (a decoding step), on the CPU in f32: per (row, head), scores,
+/// softmax and the weighted sum of values in one pass, reading the keys and values where they lie
+/// (the self-attention cache is a strided view). candle's batched matmuls, head transposes and
+/// copies cost more than this arithmetic at one query. `q` is `(rows, heads·head_dim)` and already
+/// scaled; `k`/`v` are `(rows, heads, len, head_dim)`; `mask` is `(rows, 1, 1, len)`. Returns
+/// `(rows, heads·head_dim)`, or `None` where this does not apply.
+fn attend_one(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Option<Tensor>> {
+    let (rows, d) = q.dims2()?;
+    let (_, heads, len, hd) = k.dims4()?;
+    let usable = |t: &Tensor| t.device().is_cpu() && t.dtype() == DType::F32;
+    let applies = usable(q)
+        && q.is_contiguous()
+        && usable(k)
+        && k.stride()[3] == 1
+        && usable(v)
+        && v.stride()[3] == 1
+        && v.dims4()? == (rows, heads, len, hd)
+        && heads * hd == d
+        && mask.is_none_or(|m| usable(m) && m.is_contiguous());
+    if !applies {
+        return Ok(None);
+    }
+    let (q_store, q_layout) = q.storage_and_layout();
+    let (k_store, k_layout) = k.storage_and_layout();
+    let (v_store, v_layout) = v.storage_and_layout();
+    let mask_store = mask.map(|m| m.storage_and_layout());
+    let (Some(qs), Some(ks), Some(vs)) = (cpu_f32(&q_store), cpu_f32(&k_store), cpu_f32(&v_store))
+    else {
+        return Ok(None);
+    };
+    let qs = &qs[q_layout.start_offset()..];
+    let (ks, k_stride) = (&ks[k_layout.start_offset()..], k_layout.stride());
+    let (vs, v_stride) = (&vs[v_layout.start_offset()..], v_layout.stride());
+    let ms = match &mask_store {
+        Some((store, layout)) => match cpu_f32(store) {
+            Some(m) => Some(&m[layout.start_offset()..]),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let mut out = vec![0f32; rows * d];
+    // One task per row: its heads together are enough work to pay for a task.
+    out.par_chunks_mut(d).enumerate().for_each(|(r, row_out)| {
+        for (h, o) in row_out.chunks_mut(hd).enumerate() {
+            let query = &qs[r * d + h * hd..][..hd];
+            let key = |t: usize| &ks[r * k_stride[0] + h * k_stride[1] + t * k_stride[2]..][..hd];
+            let value = |t: usize| &vs[r * v_stride[0] + h * v_stride[1] + t * v_stride[2]..][..hd];
+            let mut scores: Vec<f32> = (0..len)
+                .map(|t| dot(query, key(t)) + ms.map_or(0.0, |m| m[r * len + t]))
+                .collect();
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for s in &mut scores {
+                *s = (*s - max).exp();
+                sum += *s;
+            }
+            for (t, s) in scores.iter().enumerate() {
+                let p = s / sum;
+                for (o, x) in o.iter_mut().zip(value(t)) {
+                    *o += p * x;
+                }
+            }
+        }
+    });
+    Ok(Some(Tensor::from_vec(out, (rows, d), q.device())?))
+}
+
+/// Dot product with eight running sums, so that it vectorizes.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 struct EncoderLayer {
@@ -297,9 +396,65 @@ struct DecoderLayer {
     final_norm: LayerNorm,
 }
 
+/// torch.nn.LayerNorm's default epsilon, which Marian keeps.
+const NORM_EPS: f32 = 1e-5;
+
 fn norm(d: usize, vb: VarBuilder) -> Result<LayerNorm> {
-    // torch.nn.LayerNorm's default epsilon, which Marian keeps.
-    Ok(layer_norm(d, LayerNormConfig::from(1e-5), vb)?)
+    Ok(layer_norm(d, LayerNormConfig::from(NORM_EPS as f64), vb)?)
+}
+
+/// `norm(h + x)`, the post-norm residual step. On the CPU in f32 the sum and the normalisation are
+/// one pass per row (candle would write the sum, then read it back in a scalar loop).
+fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let fused = h.device().is_cpu()
+        && h.dtype() == DType::F32
+        && x.dtype() == DType::F32
+        && h.is_contiguous()
+        && x.is_contiguous()
+        && h.dims() == x.dims()
+        && norm.bias().is_some();
+    if !fused {
+        return Ok(norm.forward(&(h + x)?)?);
+    }
+    let d = h.dim(candle_core::D::Minus1)?;
+    let gain = norm.weight().to_vec1::<f32>()?;
+    let shift = norm.bias().map(|b| b.to_vec1::<f32>()).transpose()?;
+    let shift = shift.unwrap_or_default();
+    let (h_store, h_layout) = h.storage_and_layout();
+    let (x_store, x_layout) = x.storage_and_layout();
+    let (Some(hs), Some(xs)) = (cpu_f32(&h_store), cpu_f32(&x_store)) else {
+        return Ok(norm.forward(&(h + x)?)?);
+    };
+    let n = h.elem_count();
+    let hs = &hs[h_layout.start_offset()..][..n];
+    let xs = &xs[x_layout.start_offset()..][..n];
+    let mut out = vec![0f32; n];
+    let row = |(o, (hr, xr)): (&mut [f32], (&[f32], &[f32]))| {
+        let (mut sum, mut sum2) = ([0f32; 8], [0f32; 8]);
+        for (i, (o, (a, b))) in o.iter_mut().zip(hr.iter().zip(xr)).enumerate() {
+            let v = a + b;
+            *o = v;
+            sum[i % 8] += v;
+            sum2[i % 8] += v * v;
+        }
+        let mean = sum.iter().sum::<f32>() / d as f32;
+        let var = (sum2.iter().sum::<f32>() / d as f32 - mean * mean).max(0.0);
+        let inv_std = (var + NORM_EPS).sqrt().recip();
+        for ((o, g), b) in o.iter_mut().zip(&gain).zip(&shift) {
+            *o = (*o - mean) * inv_std * g + b;
+        }
+    };
+    // A decoding step's few rows are less work than handing them to other threads.
+    if n >= 1 << 16 {
+        out.par_chunks_mut(d)
+            .zip(hs.par_chunks(d).zip(xs.par_chunks(d)))
+            .for_each(row);
+    } else {
+        out.chunks_mut(d)
+            .zip(hs.chunks(d).zip(xs.chunks(d)))
+            .for_each(row);
+    }
+    Ok(Tensor::from_vec(out, h.dims(), h.device())?)
 }
 
 /// Marian's sinusoidal table: sines in the first half of each row, cosines in the second (not
@@ -507,11 +662,11 @@ impl Marian {
         for layer in &self.encoder {
             let (k, v) = layer.attn.keys_values(&h)?;
             let a = layer.attn.attend(&h, &k, &v, mask.as_ref())?;
-            h = layer.attn_norm.forward(&(h + a)?)?;
+            h = add_norm(&layer.attn_norm, &h, &a)?;
             let f = layer
                 .fc2
                 .forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
-            h = layer.final_norm.forward(&(h + f)?)?;
+            h = add_norm(&layer.final_norm, &h, &f)?;
         }
         let cross = self
             .decoder
@@ -555,14 +710,14 @@ impl Marian {
             let (k, v) = layer.attn.keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;
             let a = layer.attn.attend(&h, &k, &v, None)?;
-            h = layer.attn_norm.forward(&(h + a)?)?;
+            h = add_norm(&layer.attn_norm, &h, &a)?;
             let (ck, cv) = &encoded.cross[i];
             let c = layer.cross.attend(&h, ck, cv, encoded.mask.as_ref())?;
-            h = layer.cross_norm.forward(&(h + c)?)?;
+            h = add_norm(&layer.cross_norm, &h, &c)?;
             let f = layer
                 .fc2
                 .forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
-            h = layer.final_norm.forward(&(h + f)?)?;
+            h = add_norm(&layer.final_norm, &h, &f)?;
         }
         cache.len += 1;
         let h = h.i((.., 0, ..))?;
