@@ -103,9 +103,8 @@ fn greedy(
         }
         cur_len += 1;
         if keep.len() < active.len() && !keep.is_empty() {
-            let rows = index_tensor(&keep, model)?;
-            encoded = encoded.select(&rows)?;
-            cache.select(&rows)?;
+            encoded = encoded.select(&keep)?;
+            cache.select(&index_tensor(&keep, model)?)?;
         }
         active = keep.iter().map(|&r| active[r as usize]).collect();
         tokens = next_tokens;
@@ -156,7 +155,7 @@ fn beam(
     let expand: Vec<u32> = (0..n as u32)
         .flat_map(|i| std::iter::repeat_n(i, k))
         .collect();
-    let mut encoded = encoded.select(&index_tensor(&expand, model)?)?;
+    let mut encoded = encoded.select(&expand)?;
     let mut cache: DecoderCache = model.new_cache(n * k, capacity)?;
     let mut items: Vec<BeamItem> = (0..n)
         .map(|_| BeamItem {
@@ -245,10 +244,9 @@ fn beam(
         if still_active.is_empty() {
             break;
         }
-        let rows = index_tensor(&next_rows, model)?;
-        cache.select(&rows)?;
+        cache.select(&index_tensor(&next_rows, model)?)?;
         if still_active.len() < active.len() {
-            encoded = encoded.select(&rows)?;
+            encoded = encoded.select(&next_rows)?;
         }
         active = still_active;
         tokens = next_tokens;

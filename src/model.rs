@@ -32,27 +32,48 @@ pub struct Marian {
 
 /// The source side of a batch after encoding: what every decoding step attends to.
 pub struct Encoded {
-    /// Per decoder layer: cross-attention keys and values, `(batch, heads, src_len, head_dim)`.
+    /// Per decoder layer: cross-attention keys and values, `(sources, heads, src_len, head_dim)`.
     cross: Vec<(Tensor, Tensor)>,
-    /// Additive mask `(batch, 1, 1, src_len)`: 0 for tokens, a large negative value for padding;
+    /// Additive mask `(sources, 1, 1, src_len)`: 0 for tokens, a large negative value for padding;
     /// `None` when no row is padded.
     mask: Option<Tensor>,
+    /// For each decoder row, the source row it attends to, when rows are mapped rather than copied.
+    rows: Option<Vec<u32>>,
 }
 
 impl Encoded {
-    /// Keeps the rows `rows` (in that order, repeats allowed): beam expansion and dropping finished rows.
-    pub fn select(&self, rows: &Tensor) -> Result<Self> {
+    /// Keeps the rows `rows` (in that order, repeats allowed): beam expansion and dropping finished
+    /// rows. Where the one-query attention reads keys and values in place (CPU, f32), rows are only
+    /// renumbered: beams of one sentence share its keys and values instead of each holding a copy.
+    pub fn select(&self, rows: &[u32]) -> Result<Self> {
+        let (k, _) = &self.cross[0];
+        if k.device().is_cpu() && k.dtype() == DType::F32 {
+            let mapped = rows
+                .iter()
+                .map(|&r| self.rows.as_ref().map_or(r, |m| m[r as usize]))
+                .collect();
+            return Ok(Self {
+                cross: self.cross.clone(),
+                mask: self.mask.clone(),
+                rows: Some(mapped),
+            });
+        }
+        let index = Tensor::new(rows, k.device())?;
         let cross = self
             .cross
             .iter()
-            .map(|(k, v)| Ok((k.index_select(rows, 0)?, v.index_select(rows, 0)?)))
+            .map(|(k, v)| Ok((k.index_select(&index, 0)?, v.index_select(&index, 0)?)))
             .collect::<Result<_>>()?;
         let mask = self
             .mask
             .as_ref()
-            .map(|m| m.index_select(rows, 0))
+            .map(|m| m.index_select(&index, 0))
             .transpose()?;
-        Ok(Self { cross, mask })
+        Ok(Self {
+            cross,
+            mask,
+            rows: None,
+        })
     }
 }
 
@@ -265,15 +286,32 @@ impl Attention {
         ))
     }
 
-    /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask.
-    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+    /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask. `kv_rows`, if
+    /// given, names for each row of `x` the row of `k`, `v` and `mask` it attends to.
+    fn attend(
+        &self,
+        x: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+        kv_rows: Option<&[u32]>,
+    ) -> Result<Tensor> {
         let (b, t, d) = x.dims3()?;
         let q = (self.q.forward(x)? * self.scale)?;
         if t == 1 {
-            if let Some(ctx) = attend_one(&q.reshape((b, d))?, k, v, mask)? {
+            if let Some(ctx) = attend_one(&q.reshape((b, d))?, k, v, mask, kv_rows)? {
                 return self.out.forward(&ctx.reshape((b, 1, d))?);
             }
         }
+        let (k, v, mask) = match kv_rows {
+            Some(rows) => {
+                let index = Tensor::new(rows, k.device())?;
+                let mask = mask.map(|m| m.index_select(&index, 0)).transpose()?;
+                (k.index_select(&index, 0)?, v.index_select(&index, 0)?, mask)
+            }
+            None => (k.clone(), v.clone(), mask.cloned()),
+        };
+        let (k, v, mask) = (&k, &v, mask.as_ref());
         let q = self.split_heads(&q)?;
         let mut scores = q.matmul(&k.t()?)?;
         if let Some(mask) = mask {
@@ -297,11 +335,18 @@ fn cpu_f32(storage: &candle_core::Storage) -> Option<&[f32]> {
 /// softmax and the weighted sum of values in one pass, reading the keys and values where they lie
 /// (the self-attention cache is a strided view). candle's batched matmuls, head transposes and
 /// copies cost more than this arithmetic at one query. `q` is `(rows, heads·head_dim)` and already
-/// scaled; `k`/`v` are `(rows, heads, len, head_dim)`; `mask` is `(rows, 1, 1, len)`. Returns
-/// `(rows, heads·head_dim)`, or `None` where this does not apply.
-fn attend_one(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Option<Tensor>> {
+/// scaled; `k`/`v` are `(sources, heads, len, head_dim)` and `mask` is `(sources, 1, 1, len)`, where
+/// row `r` of `q` reads source `kv_rows[r]` (or `r`). Returns `(rows, heads·head_dim)`, or `None`
+/// where this does not apply.
+fn attend_one(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    kv_rows: Option<&[u32]>,
+) -> Result<Option<Tensor>> {
     let (rows, d) = q.dims2()?;
-    let (_, heads, len, hd) = k.dims4()?;
+    let (sources, heads, len, hd) = k.dims4()?;
     let usable = |t: &Tensor| t.device().is_cpu() && t.dtype() == DType::F32;
     let applies = usable(q)
         && q.is_contiguous()
@@ -309,8 +354,11 @@ fn attend_one(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Resu
         && k.stride()[3] == 1
         && usable(v)
         && v.stride()[3] == 1
-        && v.dims4()? == (rows, heads, len, hd)
+        && v.dims4()? == (sources, heads, len, hd)
         && heads * hd == d
+        && kv_rows.map_or(rows == sources, |m| {
+            m.len() == rows && m.iter().all(|&s| (s as usize) < sources)
+        })
         && mask.is_none_or(|m| usable(m) && m.is_contiguous());
     if !applies {
         return Ok(None);
@@ -336,12 +384,14 @@ fn attend_one(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Resu
     let mut out = vec![0f32; rows * d];
     // One task per row: its heads together are enough work to pay for a task.
     out.par_chunks_mut(d).enumerate().for_each(|(r, row_out)| {
+        let src = kv_rows.map_or(r, |m| m[r] as usize);
         for (h, o) in row_out.chunks_mut(hd).enumerate() {
             let query = &qs[r * d + h * hd..][..hd];
-            let key = |t: usize| &ks[r * k_stride[0] + h * k_stride[1] + t * k_stride[2]..][..hd];
-            let value = |t: usize| &vs[r * v_stride[0] + h * v_stride[1] + t * v_stride[2]..][..hd];
+            let key = |t: usize| &ks[src * k_stride[0] + h * k_stride[1] + t * k_stride[2]..][..hd];
+            let value =
+                |t: usize| &vs[src * v_stride[0] + h * v_stride[1] + t * v_stride[2]..][..hd];
             let mut scores: Vec<f32> = (0..len)
-                .map(|t| dot(query, key(t)) + ms.map_or(0.0, |m| m[r * len + t]))
+                .map(|t| dot(query, key(t)) + ms.map_or(0.0, |m| m[src * len + t]))
                 .collect();
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0f32;
@@ -661,7 +711,7 @@ impl Marian {
         let mut h = self.embed_tokens(&ids, 0)?;
         for layer in &self.encoder {
             let (k, v) = layer.attn.keys_values(&h)?;
-            let a = layer.attn.attend(&h, &k, &v, mask.as_ref())?;
+            let a = layer.attn.attend(&h, &k, &v, mask.as_ref(), None)?;
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let f = layer
                 .fc2
@@ -673,7 +723,11 @@ impl Marian {
             .iter()
             .map(|layer| layer.cross.keys_values(&h))
             .collect::<Result<_>>()?;
-        Ok(Encoded { cross, mask })
+        Ok(Encoded {
+            cross,
+            mask,
+            rows: None,
+        })
     }
 
     /// An empty self-attention cache for `batch` rows, sized for `capacity` steps (it grows if needed).
@@ -709,10 +763,13 @@ impl Marian {
         for (i, layer) in self.decoder.iter().enumerate() {
             let (k, v) = layer.attn.keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;
-            let a = layer.attn.attend(&h, &k, &v, None)?;
+            let a = layer.attn.attend(&h, &k, &v, None, None)?;
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let (ck, cv) = &encoded.cross[i];
-            let c = layer.cross.attend(&h, ck, cv, encoded.mask.as_ref())?;
+            let c =
+                layer
+                    .cross
+                    .attend(&h, ck, cv, encoded.mask.as_ref(), encoded.rows.as_deref())?;
             h = add_norm(&layer.cross_norm, &h, &c)?;
             let f = layer
                 .fc2
