@@ -174,21 +174,27 @@ fn beam(
         let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
         let vocab = logits.dim(1)?;
         let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
-        // Normalising every row is the search's main cost (rows × vocabulary exponentials).
-        flat.par_chunks_mut(vocab).for_each(log_softmax);
+        // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's
+        // candidates is the search's main cost: sentences in parallel.
+        let all_candidates: Vec<Vec<(usize, f32)>> = flat
+            .par_chunks_mut(k * vocab)
+            .zip(active.par_iter())
+            .map(|(rows, &item_index)| {
+                for (b, row) in rows.chunks_mut(vocab).enumerate() {
+                    log_softmax(row);
+                    process(row, cur_len, special.eos, opts);
+                    let running = items[item_index].running[b].1;
+                    row.iter_mut().for_each(|x| *x += running);
+                }
+                top_k(rows, 2 * k)
+            })
+            .collect();
         let at_limit = cur_len + 1 >= opts.max_length;
         let mut next_rows = Vec::new();
         let mut next_tokens = Vec::new();
         let mut still_active = Vec::new();
-        for (slot, &item_index) in active.iter().enumerate() {
+        for ((slot, &item_index), candidates) in active.iter().enumerate().zip(all_candidates) {
             let item = &mut items[item_index];
-            let rows = &mut flat[slot * k * vocab..(slot + 1) * k * vocab];
-            for (b, row) in rows.chunks_mut(vocab).enumerate() {
-                process(row, cur_len, special.eos, opts);
-                let running = item.running[b].1;
-                row.iter_mut().for_each(|x| *x += running);
-            }
-            let candidates = top_k(rows, 2 * k);
             let hits = |token: u32| token == special.eos || at_limit;
             // Finished hypotheses may come only from the best `k` candidates.
             if item.improvable {
