@@ -337,7 +337,9 @@ impl Engine {
         }
         let (d, f) = self.flush(&mut pool, &mut sentences);
         (done, failed) = (done + d, failed + f);
-        let what = format!("{done} files translated, {skipped} skipped (up to date), {failed} failed; {sentences} sentences");
+        let what = format!(
+            "{done} files ({skipped} already up to date, {failed} failed), {sentences} sentences"
+        );
         self.progress.summary(&what, sentences, start);
         Ok(failed)
     }

@@ -112,7 +112,7 @@ fn folder_run_mirrors_tree_skips_bad_files_and_resumes() {
     );
     assert!(stderr.contains("binary.txt: binary file"), "{stderr}");
     assert!(
-        stderr.contains("2 files translated, 0 skipped (up to date), 2 failed; 3 sentences"),
+        stderr.contains("translated 2 files (0 already up to date, 2 failed), 3 sentences"),
         "{stderr}"
     );
     assert!(out_dir.join("a.txt").is_file());
@@ -124,7 +124,7 @@ fn folder_run_mirrors_tree_skips_bad_files_and_resumes() {
     let out = translate(&[&input, "-o", &out_arg], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
-        stderr.contains("0 files translated, 2 skipped (up to date), 2 failed"),
+        stderr.contains("translated 0 files (2 already up to date, 2 failed)"),
         "{stderr}"
     );
     let out = translate(
@@ -133,7 +133,7 @@ fn folder_run_mirrors_tree_skips_bad_files_and_resumes() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
-        stderr.contains("3 files translated, 0 skipped (up to date), 2 failed"),
+        stderr.contains("translated 3 files (0 already up to date, 2 failed)"),
         "{stderr}"
     );
     assert!(out_dir.join("skip.md").is_file());
