@@ -10,8 +10,8 @@
 //! bytes and sums pairs in i16: activations are stored plus 128 as unsigned bytes (the bias is
 //! subtracted afterwards through the weights' row sums), and weights keep to ±63 so that a pair,
 //! at most 2·255·63 < 2^15, never saturates. That is three instructions per 32 products; keeping
-//! 8-bit weights would need a fourth (`vpsignb`) and was measured 25% slower. Elsewhere a portable
-//! loop computes the same integers.
+//! 8-bit weights would need a fourth (`vpsignb`), and on the fixture the 7-bit weights changed no more
+//! translations (155 vs 156 of 300 equal to f32). Elsewhere a portable loop computes the same integers.
 
 use rayon::prelude::*;
 
