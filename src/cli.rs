@@ -125,8 +125,8 @@ pub struct TranslateArgs {
     /// also run on the CPU, slowly (for checking their numerics).
     #[arg(long, value_enum, default_value_t = DtypeArg::Auto)]
     pub dtype: DtypeArg,
-    /// Quantize weights at load: int8 (CPU only) keeps a quarter of the weight memory and runs
-    /// the linear layers in integer arithmetic; outputs differ slightly from f32.
+    /// Quantize weights at load: int8 (CPU only) runs the linear layers and the output projection
+    /// in integer arithmetic, faster than f32; outputs differ slightly from f32.
     #[arg(long, value_enum, value_name = "int8")]
     pub quantize: Option<QuantizeArg>,
     /// CPU threads (default: all cores).
