@@ -47,7 +47,7 @@ impl Encoded {
     /// renumbered: beams of one sentence share its keys and values instead of each holding a copy.
     pub fn select(&self, rows: &[u32]) -> Result<Self> {
         let (k, _) = &self.cross[0];
-        if k.device().is_cpu() && k.dtype() == DType::F32 {
+        if is_cpu_f32(k) {
             let mapped = rows
                 .iter()
                 .map(|&r| self.rows.as_ref().map_or(r, |m| m[r as usize]))
@@ -219,16 +219,19 @@ impl Proj {
 fn transpose_add_bias(yt: &Tensor, bias: Option<&Tensor>) -> Result<Option<Tensor>> {
     /// Output columns per task: a block of `BLOCK × rows` floats stays in L1.
     const BLOCK: usize = 64;
-    if !yt.device().is_cpu() || yt.dtype() != DType::F32 || !yt.is_contiguous() {
+    if !is_cpu_f32(yt) || !yt.is_contiguous() {
         return Ok(None);
     }
     let (outputs, rows) = yt.dims2()?;
-    let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
+    let bias = match bias {
+        Some(b) => b.to_vec1::<f32>()?,
+        None => vec![0.0; outputs],
+    };
     let (storage, layout) = yt.storage_and_layout();
-    let candle_core::Storage::Cpu(cpu) = &*storage else {
+    let Some(src) = cpu_f32(&storage) else {
         return Ok(None);
     };
-    let src = &cpu.as_slice::<f32>()?[layout.start_offset()..][..outputs * rows];
+    let src = &src[layout.start_offset()..][..outputs * rows];
     let mut y = vec![0f32; rows * outputs];
     let out = crate::int8::OutPtr::new(&mut y);
     (0..outputs.div_ceil(BLOCK))
@@ -237,7 +240,7 @@ fn transpose_add_bias(yt: &Tensor, bias: Option<&Tensor>) -> Result<Option<Tenso
             let (first, last) = (block * BLOCK, ((block + 1) * BLOCK).min(outputs));
             for r in 0..rows {
                 for o in first..last {
-                    let value = src[o * rows + r] + bias.as_ref().map_or(0.0, |b| b[o]);
+                    let value = src[o * rows + r] + bias[o];
                     // SAFETY: blocks own disjoint output columns; (r, o) lies inside y.
                     unsafe { out.write(r * outputs + o, value) };
                 }
@@ -323,6 +326,11 @@ impl Attention {
     }
 }
 
+/// Whether `t` is f32 on the CPU: where the hand-written passes here apply.
+fn is_cpu_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32
+}
+
 /// The f32 data of a CPU tensor, from its storage guard.
 fn cpu_f32(storage: &candle_core::Storage) -> Option<&[f32]> {
     match storage {
@@ -347,19 +355,18 @@ fn attend_one(
 ) -> Result<Option<Tensor>> {
     let (rows, d) = q.dims2()?;
     let (sources, heads, len, hd) = k.dims4()?;
-    let usable = |t: &Tensor| t.device().is_cpu() && t.dtype() == DType::F32;
-    let applies = usable(q)
+    let applies = is_cpu_f32(q)
         && q.is_contiguous()
-        && usable(k)
+        && is_cpu_f32(k)
         && k.stride()[3] == 1
-        && usable(v)
+        && is_cpu_f32(v)
         && v.stride()[3] == 1
         && v.dims4()? == (sources, heads, len, hd)
         && heads * hd == d
         && kv_rows.map_or(rows == sources, |m| {
             m.len() == rows && m.iter().all(|&s| (s as usize) < sources)
         })
-        && mask.is_none_or(|m| usable(m) && m.is_contiguous());
+        && mask.is_none_or(|m| is_cpu_f32(m) && m.is_contiguous());
     if !applies {
         return Ok(None);
     }
@@ -456,20 +463,17 @@ fn norm(d: usize, vb: VarBuilder) -> Result<LayerNorm> {
 /// `norm(h + x)`, the post-norm residual step. On the CPU in f32 the sum and the normalisation are
 /// one pass per row (candle would write the sum, then read it back in a scalar loop).
 fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tensor> {
-    let fused = h.device().is_cpu()
-        && h.dtype() == DType::F32
-        && x.dtype() == DType::F32
+    let fused = is_cpu_f32(h)
+        && is_cpu_f32(x)
         && h.is_contiguous()
         && x.is_contiguous()
-        && h.dims() == x.dims()
-        && norm.bias().is_some();
-    if !fused {
+        && h.dims() == x.dims();
+    let (true, Some(bias)) = (fused, norm.bias()) else {
         return Ok(norm.forward(&(h + x)?)?);
-    }
+    };
     let d = h.dim(candle_core::D::Minus1)?;
     let gain = norm.weight().to_vec1::<f32>()?;
-    let shift = norm.bias().map(|b| b.to_vec1::<f32>()).transpose()?;
-    let shift = shift.unwrap_or_default();
+    let shift = bias.to_vec1::<f32>()?;
     let (h_store, h_layout) = h.storage_and_layout();
     let (x_store, x_layout) = x.storage_and_layout();
     let (Some(hs), Some(xs)) = (cpu_f32(&h_store), cpu_f32(&x_store)) else {
