@@ -176,6 +176,12 @@ impl OutPtr {
     pub(crate) unsafe fn write(self, at: usize, value: f32) {
         self.0.add(at).write(value);
     }
+
+    /// # Safety
+    /// As for [`OutPtr::write`], and the element must have been written before.
+    pub(crate) unsafe fn add(self, at: usize, value: f32) {
+        *self.0.add(at) += value;
+    }
 }
 
 /// Integer dot products of every activation row with every weight row, into `(rows, weight rows)`.

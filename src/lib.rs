@@ -17,6 +17,7 @@ pub mod files;
 pub mod hub;
 pub mod int8;
 pub mod model;
+pub mod packed;
 pub mod pipeline;
 pub mod pth;
 pub mod reassemble;

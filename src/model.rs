@@ -14,10 +14,12 @@ use rayon::prelude::*;
 
 use crate::config::MarianConfig;
 use crate::int8::Int8Linear;
+use crate::packed::PackedLinear;
 
 /// Loaded Marian weights on one device.
 pub struct Marian {
-    embed: Tensor,
+    /// The embedding table, unless it is read back from the packed output projection.
+    embed: Option<Tensor>,
     /// The output projection: the tied embedding table, with `final_logits_bias`.
     lm_head: Proj,
     embed_scale: f64,
@@ -153,7 +155,13 @@ pub enum Quantize {
 
 /// A linear layer `y = x W^T + b` with `W` stored `(out, in)` as in the checkpoint.
 enum Proj {
-    Dense { w: Tensor, b: Option<Tensor> },
+    /// Through candle's matmul: GPU, or half precision on the CPU.
+    Dense {
+        w: Tensor,
+        b: Option<Tensor>,
+    },
+    /// f32 on the CPU.
+    Packed(PackedLinear),
     Int8(Int8Linear),
 }
 
@@ -166,6 +174,14 @@ impl Proj {
 
     fn new(w: Tensor, b: Option<Tensor>, quant: Quantize) -> Result<Self> {
         Ok(match quant {
+            Quantize::None if is_cpu_f32(&w) => {
+                let (outputs, inputs) = w.dims2()?;
+                let bias = b.map(|b| b.to_vec1::<f32>()).transpose()?;
+                let lin = with_cpu_f32(&w, |values| {
+                    PackedLinear::new(values, outputs, inputs, bias)
+                })?;
+                Proj::Packed(lin)
+            }
             Quantize::None => Proj::Dense { w, b },
             Quantize::Int8 => {
                 let (outputs, inputs) = w.dims2()?;
@@ -187,19 +203,15 @@ impl Proj {
         let x2 = x.reshape((rows, input))?;
         let y = match self {
             Proj::Dense { w, b } => {
-                // The weight goes on the left, as stored: candle's gemm would otherwise repack the
-                // transposed weight at every call (measured: 1.8x on the whole decoder step).
-                let yt = w.matmul(&x2.t()?)?;
-                match transpose_add_bias(&yt, b.as_ref())? {
-                    Some(y) => y,
-                    None => {
-                        let y = yt.t()?;
-                        match b {
-                            Some(b) => y.broadcast_add(b)?,
-                            None => y.contiguous()?,
-                        }
-                    }
+                let y = x2.matmul(&w.t()?)?;
+                match b {
+                    Some(b) => y.broadcast_add(b)?,
+                    None => y,
                 }
+            }
+            Proj::Packed(lin) => {
+                let y = with_cpu_f32(&x2, |x| lin.forward(x))?;
+                Tensor::from_vec(y, (rows, lin.outputs()), x2.device())?
             }
             Proj::Int8(lin) => {
                 let x = x2.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
@@ -211,43 +223,6 @@ impl Proj {
         *out.last_mut().unwrap_or(&mut 0) = y.dim(1)?;
         Ok(y.reshape(out)?)
     }
-}
-
-/// `yt` `(outputs, rows)` → `(rows, outputs)` plus the bias, in one cache-blocked pass, for
-/// contiguous f32 tensors on the CPU (`None` otherwise). candle's broadcast add over the transposed
-/// view walks it element by element: 8% of a beam-search run.
-fn transpose_add_bias(yt: &Tensor, bias: Option<&Tensor>) -> Result<Option<Tensor>> {
-    /// Output columns per task: a block of `BLOCK × rows` floats stays in L1.
-    const BLOCK: usize = 64;
-    if !is_cpu_f32(yt) || !yt.is_contiguous() {
-        return Ok(None);
-    }
-    let (outputs, rows) = yt.dims2()?;
-    let bias = match bias {
-        Some(b) => b.to_vec1::<f32>()?,
-        None => vec![0.0; outputs],
-    };
-    let (storage, layout) = yt.storage_and_layout();
-    let Some(src) = cpu_f32(&storage) else {
-        return Ok(None);
-    };
-    let src = &src[layout.start_offset()..][..outputs * rows];
-    let mut y = vec![0f32; rows * outputs];
-    let out = crate::int8::OutPtr::new(&mut y);
-    (0..outputs.div_ceil(BLOCK))
-        .into_par_iter()
-        .for_each(|block| {
-            let (first, last) = (block * BLOCK, ((block + 1) * BLOCK).min(outputs));
-            for r in 0..rows {
-                for o in first..last {
-                    let value = src[o * rows + r] + bias[o];
-                    // SAFETY: blocks own disjoint output columns; (r, o) lies inside y.
-                    unsafe { out.write(r * outputs + o, value) };
-                }
-            }
-        });
-    drop(storage);
-    Ok(Some(Tensor::from_vec(y, (rows, outputs), yt.device())?))
 }
 
 struct Attention {
@@ -337,6 +312,16 @@ fn cpu_f32(storage: &candle_core::Storage) -> Option<&[f32]> {
         candle_core::Storage::Cpu(cpu) => cpu.as_slice::<f32>().ok(),
         _ => None,
     }
+}
+
+/// Runs `f` on the data of a CPU f32 tensor, without copying it when it is contiguous.
+fn with_cpu_f32<T>(t: &Tensor, f: impl FnOnce(&[f32]) -> T) -> Result<T> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let data = cpu_f32(&storage).context("expected an f32 tensor on the CPU")?;
+    Ok(f(
+        &data[layout.start_offset()..][..layout.shape().elem_count()]
+    ))
 }
 
 /// Attention of one query per row (a decoding step), on the CPU in f32: per (row, head), scores,
@@ -553,19 +538,21 @@ impl Marian {
             );
         }
         let vb = match weights {
-            Weights::Safetensors(path) => match crate::weights::read_f32(path)? {
-                Some(tensors) => VarBuilder::from_tensors(tensors, dtype, device),
-                // SAFETY: the file is memory-mapped read-only; terjemah never writes model files
-                // while loading them, and the hub cache replaces files by rename, not in place.
-                None => unsafe {
-                    VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
-                        .with_context(|| format!("{}: cannot read weights", path.display()))?
-                },
-            },
+            Weights::Safetensors(path) => {
+                match crate::weights::safetensors_f32(path, dtype, device)? {
+                    Some(vb) => vb,
+                    // SAFETY: the file is memory-mapped read-only; terjemah never writes model files
+                    // while loading them, and the hub cache replaces files by rename, not in place.
+                    None => unsafe {
+                        VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
+                            .with_context(|| format!("{}: cannot read weights", path.display()))?
+                    },
+                }
+            }
             Weights::Pytorch(path) if crate::pth::is_legacy(path)? => {
                 let tensors = crate::pth::read_legacy(path)
                     .with_context(|| format!("{}: cannot read weights", path.display()))?;
-                VarBuilder::from_tensors(tensors.into_iter().collect(), dtype, device)
+                crate::weights::take_once(tensors.into_iter().collect(), dtype, device)
             }
             Weights::Pytorch(path) => VarBuilder::from_pth(path, dtype, device)
                 .with_context(|| format!("{}: cannot read weights", path.display()))?,
@@ -605,6 +592,11 @@ impl Marian {
             Tensor::zeros((1, config.target_vocab_size()), dtype, device)?
         }
         .squeeze(0)?;
+        // Built before the layers are read, so that the table and its packed copy are not both
+        // held while the rest of the model loads; the packed projection can hand out embedding rows
+        // itself, so the table is kept only where the projection is not packed.
+        let lm_head = Proj::new(embed.clone(), Some(final_logits_bias), quant)?;
+        let embed = (!matches!(lm_head, Proj::Packed(_))).then_some(embed);
         let encoder = (0..config.encoder_layers)
             .map(|i| {
                 let vb = root.pp(format!("encoder.layers.{i}"));
@@ -652,8 +644,8 @@ impl Marian {
             _ => Activation::Relu,
         };
         Ok(Self {
-            lm_head: Proj::new(embed.clone(), Some(final_logits_bias), quant)?,
             embed,
+            lm_head,
             embed_scale: if config.scale_embedding {
                 (d as f64).sqrt()
             } else {
@@ -680,14 +672,28 @@ impl Marian {
         self.positions.dim(0).unwrap_or(0)
     }
 
-    fn embed_tokens(&self, ids: &Tensor, start: usize) -> Result<Tensor> {
-        let (b, len) = ids.dims2()?;
-        let d = self.embed.dim(1)?;
-        let tokens = self
-            .embed
-            .index_select(&ids.flatten_all()?, 0)?
-            .reshape((b, len, d))?;
-        let tokens = (tokens * self.embed_scale)?;
+    fn embed_tokens(&self, ids: &[u32], (b, len): (usize, usize), start: usize) -> Result<Tensor> {
+        let tokens = match (&self.embed, &self.lm_head) {
+            (Some(embed), _) => {
+                let index = Tensor::from_slice(ids, ids.len(), &self.device)?;
+                embed.index_select(&index, 0)?
+            }
+            (None, Proj::Packed(table)) => {
+                let d = table.inputs();
+                let mut rows = Vec::with_capacity(ids.len() * d);
+                for &id in ids {
+                    anyhow::ensure!(
+                        (id as usize) < table.outputs(),
+                        "token id {id} out of range"
+                    );
+                    table.row_into(id as usize, &mut rows);
+                }
+                Tensor::from_vec(rows, (ids.len(), d), &self.device)?
+            }
+            (None, _) => unreachable!("the table is dropped only when packed"),
+        };
+        let d = tokens.dim(1)?;
+        let tokens = (tokens.reshape((b, len, d))? * self.embed_scale)?;
         Ok(tokens.broadcast_add(&self.positions.narrow(0, start, len)?)?)
     }
 
@@ -704,7 +710,6 @@ impl Marian {
             );
             mask.extend((0..width).map(|i| if i < row.len() { 0f32 } else { f32::MIN }));
         }
-        let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
         let padded = rows.iter().any(|r| r.len() < width);
         let mask = if padded {
             let m = Tensor::from_vec(mask, (rows.len(), 1, 1, width), &self.device)?;
@@ -712,7 +717,7 @@ impl Marian {
         } else {
             None
         };
-        let mut h = self.embed_tokens(&ids, 0)?;
+        let mut h = self.embed_tokens(&ids, (rows.len(), width), 0)?;
         for layer in &self.encoder {
             let (k, v) = layer.attn.keys_values(&h)?;
             let a = layer.attn.attend(&h, &k, &v, mask.as_ref(), None)?;
@@ -762,8 +767,7 @@ impl Marian {
         encoded: &Encoded,
         cache: &mut DecoderCache,
     ) -> Result<Tensor> {
-        let ids = Tensor::from_slice(tokens, (tokens.len(), 1), &self.device)?;
-        let mut h = self.embed_tokens(&ids, cache.len)?;
+        let mut h = self.embed_tokens(tokens, (tokens.len(), 1), cache.len)?;
         for (i, layer) in self.decoder.iter().enumerate() {
             let (k, v) = layer.attn.keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;

@@ -1,18 +1,23 @@
-//! Reads `model.safetensors` into CPU tensors with plain reads.
+//! Reads `model.safetensors` tensor by tensor with plain reads, as the model asks for them.
 //!
 //! candle's CPU tensors own their memory, so loading from a memory map copies every tensor out of it
 //! while the mapped pages stay resident until loading ends: the peak is twice the weights. Reading
-//! each tensor straight into its own buffer keeps the peak at the weights' size, and costs no more
-//! time from a warm page cache (measured in the README's Speed section). The format is an 8-byte
-//! little-endian header length, a JSON header (name → dtype, shape, byte range), then the data.
+//! each tensor into its own buffer when the model asks for it, and forgetting it once handed out,
+//! keeps the peak at the weights' size even where a layer repacks its weights at load (see
+//! [`crate::packed`]); from a warm page cache it costs no more time (measured in the README's Speed
+//! section). The format is an 8-byte little-endian header length, a JSON header (name → dtype,
+//! shape, byte range), then the data.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use anyhow::{bail, ensure, Context, Result};
-use candle_core::{Device, Tensor};
+use anyhow::{ensure, Context, Result};
+use candle_core::{DType, Device, Shape, Tensor};
+use candle_nn::var_builder::SimpleBackend;
+use candle_nn::VarBuilder;
 use serde::Deserialize;
 
 /// Largest header accepted, as in the safetensors specification (100 MB).
@@ -25,13 +30,41 @@ struct Entry {
     data_offsets: (u64, u64),
 }
 
-/// All tensors of an F32 safetensors file, or `None` when a tensor has another dtype (the caller then
-/// uses candle's memory-mapped loader, which converts).
-pub fn read_f32(path: &Path) -> Result<Option<HashMap<String, Tensor>>> {
-    read(path).with_context(|| format!("{}: cannot read weights", path.display()))
+/// A `VarBuilder` over an F32 safetensors file, or `None` when a tensor has another dtype (the
+/// caller then uses candle's memory-mapped loader, which converts). The header is checked here;
+/// each tensor is read when first asked for, and can be asked for once.
+pub fn safetensors_f32(
+    path: &Path,
+    dtype: DType,
+    device: &Device,
+) -> Result<Option<VarBuilder<'static>>> {
+    let file = open(path).with_context(|| format!("{}: cannot read weights", path.display()))?;
+    Ok(file.map(|f| VarBuilder::from_backend(Box::new(f), dtype, device.clone())))
 }
 
-fn read(path: &Path) -> Result<Option<HashMap<String, Tensor>>> {
+/// A `VarBuilder` over tensors already in memory that hands each out once and forgets it: candle's
+/// own map keeps every tensor until the builder is dropped, so layers that repack their weights at
+/// load would hold both copies of the model at the end of loading.
+pub fn take_once(
+    tensors: HashMap<String, Tensor>,
+    dtype: DType,
+    device: &Device,
+) -> VarBuilder<'static> {
+    VarBuilder::from_backend(
+        Box::new(TakeOnce(Mutex::new(tensors))),
+        dtype,
+        device.clone(),
+    )
+}
+
+struct SafetensorsF32 {
+    path: PathBuf,
+    /// Name → (shape, absolute byte offset); an entry leaves the map when its tensor is read.
+    entries: Mutex<HashMap<String, (Vec<usize>, u64)>>,
+    file: Mutex<File>,
+}
+
+fn open(path: &Path) -> Result<Option<SafetensorsF32>> {
     let mut file = File::open(path)?;
     let file_len = file.metadata()?.len();
     let mut len = [0u8; 8];
@@ -46,7 +79,7 @@ fn read(path: &Path) -> Result<Option<HashMap<String, Tensor>>> {
     file.read_exact(&mut header)?;
     let raw: HashMap<String, serde_json::Value> =
         serde_json::from_slice(&header).context("safetensors header is not a JSON object")?;
-    let mut entries = Vec::new();
+    let mut entries = HashMap::with_capacity(raw.len());
     for (name, value) in raw {
         if name == "__metadata__" {
             continue;
@@ -64,33 +97,121 @@ fn read(path: &Path) -> Result<Option<HashMap<String, Tensor>>> {
             end.saturating_sub(start),
             entry.shape
         );
-        if 8 + header_len + end > file_len {
-            bail!("tensor {name:?} runs past the end of the file (truncated download?)");
-        }
-        entries.push((name, entry));
+        // Checked for every tensor up front, so that a truncated download fails before loading.
+        ensure!(
+            8 + header_len + end <= file_len,
+            "tensor {name:?} runs past the end of the file (truncated download?)"
+        );
+        entries.insert(name, (entry.shape, 8 + header_len + start));
     }
-    // In file order, so the reads are sequential.
-    entries.sort_by_key(|(_, e)| e.data_offsets.0);
-    let data_start = 8 + header_len;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    reader.seek(SeekFrom::Start(data_start))?;
-    let mut at = 0u64;
-    let mut tensors = HashMap::with_capacity(entries.len());
-    for (name, entry) in entries {
-        let (start, end) = entry.data_offsets;
-        if start != at {
-            reader.seek(SeekFrom::Start(data_start + start))?;
-        }
-        let mut values = vec![0f32; ((end - start) / 4) as usize];
-        reader.read_exact(bytemuck::cast_slice_mut(&mut values))?;
+    Ok(Some(SafetensorsF32 {
+        path: path.to_path_buf(),
+        entries: Mutex::new(entries),
+        file: Mutex::new(file),
+    }))
+}
+
+impl SafetensorsF32 {
+    fn read(&self, name: &str) -> candle_core::Result<Tensor> {
+        let (shape, offset) = lock(&self.entries)
+            .remove(name)
+            .ok_or_else(|| not_found(name))?;
+        let mut values = vec![0f32; shape.iter().product()];
+        let mut file = lock(&self.file);
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(bytemuck::cast_slice_mut(&mut values)))
+            .map_err(|e| {
+                candle_core::Error::Msg(format!("{}: tensor {name}: {e}", self.path.display()))
+            })?;
         // The file is little-endian; a no-op on little-endian machines.
         for v in &mut values {
             *v = f32::from_bits(u32::from_le(v.to_bits()));
         }
-        at = end;
-        tensors.insert(name, Tensor::from_vec(values, entry.shape, &Device::Cpu)?);
+        Tensor::from_vec(values, shape, &Device::Cpu)
     }
-    Ok(Some(tensors))
+}
+
+impl SimpleBackend for SafetensorsF32 {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        checked(self.read(name)?, shape, name)?
+            .to_device(device)?
+            .to_dtype(dtype)
+    }
+
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        self.read(name)?.to_device(device)?.to_dtype(dtype)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        lock(&self.entries).contains_key(name)
+    }
+}
+
+struct TakeOnce(Mutex<HashMap<String, Tensor>>);
+
+impl TakeOnce {
+    fn take(&self, name: &str) -> candle_core::Result<Tensor> {
+        lock(&self.0).remove(name).ok_or_else(|| not_found(name))
+    }
+}
+
+impl SimpleBackend for TakeOnce {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        checked(self.take(name)?, shape, name)?
+            .to_device(device)?
+            .to_dtype(dtype)
+    }
+
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        self.take(name)?.to_device(device)?.to_dtype(dtype)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        lock(&self.0).contains_key(name)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn not_found(name: &str) -> candle_core::Error {
+    candle_core::Error::Msg(format!("cannot find tensor {name} (or it was read twice)"))
+}
+
+fn checked(tensor: Tensor, shape: Shape, name: &str) -> candle_core::Result<Tensor> {
+    if tensor.shape() != &shape {
+        return Err(candle_core::Error::UnexpectedShape {
+            msg: format!("shape mismatch for {name}"),
+            expected: shape,
+            got: tensor.shape().clone(),
+        });
+    }
+    Ok(tensor)
 }
 
 #[cfg(test)]
@@ -117,12 +238,17 @@ mod tests {
             r#"{"b":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#,
             &data,
         );
-        let t = read_f32(f.path()).unwrap().unwrap();
+        let vb = safetensors_f32(f.path(), DType::F32, &Device::Cpu)
+            .unwrap()
+            .unwrap();
         assert_eq!(
-            t["a"].to_vec2::<f32>().unwrap(),
+            vb.get((2, 2), "a").unwrap().to_vec2::<f32>().unwrap(),
             vec![vec![1.0, 2.0], vec![3.0, 4.0]]
         );
-        assert_eq!(t["b"].to_vec1::<f32>().unwrap(), vec![5.0]);
+        assert_eq!(vb.get(1, "b").unwrap().to_vec1::<f32>().unwrap(), vec![5.0]);
+        // Handed out once: the builder keeps no copy.
+        assert!(!vb.contains_tensor("a"));
+        assert!(vb.get((2, 2), "a").is_err());
     }
 
     #[test]
@@ -131,7 +257,9 @@ mod tests {
             r#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#,
             &[0; 4],
         );
-        assert!(read_f32(f.path()).unwrap().is_none());
+        assert!(safetensors_f32(f.path(), DType::F32, &Device::Cpu)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -140,7 +268,10 @@ mod tests {
             r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
             &[0; 8],
         );
-        let err = format!("{:#}", read_f32(f.path()).unwrap_err());
+        let err = match safetensors_f32(f.path(), DType::F32, &Device::Cpu) {
+            Err(e) => format!("{e:#}"),
+            Ok(_) => panic!("a truncated file was accepted"),
+        };
         assert!(err.contains("past the end"), "{err}");
     }
 }

@@ -1,0 +1,324 @@
+//! f32 linear layers on the CPU with weights packed once at load.
+//!
+//! A decoding step multiplies a few dozen rows by weight matrices (`16–64 × 512 × 512` in the
+//! layers, `× 54796` in the output projection). candle's matmul (the gemm crate) packs its operands
+//! again at every call and returns `(outputs, rows)` when the weight goes first, which then needs a
+//! transpose. Here the weights are laid out once, at load, the way the micro-kernel reads them:
+//! panels of [`NR`] output columns stored `k`-major, so a panel streams through the cache in order;
+//! the result comes out row-major with the bias added. The kernel keeps an `MR × NR` tile of sums in
+//! registers and reads each activation once per two vector FMAs. Measured on 2 cores (AVX2), against
+//! candle's matmul: 16 × 512 × 512 about 1.7× as fast, the 16-row output projection about 1.1×, 64
+//! rows and the encoder's long batches on par.
+//!
+//! The table can also be read back a row at a time ([`PackedLinear::row_into`]), so that the tied
+//! embedding table does not have to be kept twice.
+
+use rayon::prelude::*;
+
+use crate::int8::OutPtr;
+
+/// Output columns per panel: two AVX registers.
+pub const NR: usize = 16;
+/// Activation rows per micro-kernel call: with [`NR`], 12 accumulators, two panel registers and
+/// one broadcast fit the 16 AVX registers without spilling.
+const MR: usize = 6;
+/// Inner-dimension block: a `KC × NR` slice of a panel (16 KiB) stays in L1 while every row block
+/// passes over it.
+const KC: usize = 256;
+/// Activation rows per task, a multiple of [`MR`]: a `MC × KC` block (120 KiB) stays in L2.
+const MC: usize = 120;
+
+/// Eight floats aligned to 32 bytes, so that the kernel's vector loads never straddle lines.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Lane([f32; 8]);
+
+/// `y = x Wᵀ + b` with `W` of shape `(outputs, inputs)`, packed.
+pub struct PackedLinear {
+    outputs: usize,
+    inputs: usize,
+    /// `ceil(outputs / NR)` panels of `inputs × NR` floats; column `j` of panel `p` is output
+    /// `p·NR + j`, zero past `outputs`.
+    panels: Vec<Lane>,
+    bias: Option<Vec<f32>>,
+}
+
+impl PackedLinear {
+    /// Packs `weights`, row-major `(outputs, inputs)`.
+    pub fn new(weights: &[f32], outputs: usize, inputs: usize, bias: Option<Vec<f32>>) -> Self {
+        assert_eq!(weights.len(), outputs * inputs, "weight shape");
+        let panel_lanes = inputs * NR / 8;
+        let mut panels = vec![Lane::default(); outputs.div_ceil(NR) * panel_lanes];
+        panels
+            .par_chunks_mut(panel_lanes)
+            .enumerate()
+            .for_each(|(p, panel)| {
+                let panel: &mut [f32] = bytemuck_lanes(panel);
+                for j in 0..NR.min(outputs - p * NR) {
+                    let row = &weights[(p * NR + j) * inputs..][..inputs];
+                    for (k, &w) in row.iter().enumerate() {
+                        panel[k * NR + j] = w;
+                    }
+                }
+            });
+        Self {
+            outputs,
+            inputs,
+            panels,
+            bias,
+        }
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// Appends row `j` of `W` (as it was before packing) to `out`.
+    pub fn row_into(&self, j: usize, out: &mut Vec<f32>) {
+        let panel = self.panel(j / NR);
+        out.extend((0..self.inputs).map(|k| panel[k * NR + j % NR]));
+    }
+
+    fn panel(&self, p: usize) -> &[f32] {
+        let lanes = self.inputs * NR / 8;
+        lanes_as_floats(&self.panels[p * lanes..(p + 1) * lanes])
+    }
+
+    /// `x` is row-major `(rows, inputs)`; returns row-major `(rows, outputs)`.
+    pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        assert_eq!(x.len() % self.inputs.max(1), 0, "input width");
+        let rows = x.len() / self.inputs.max(1);
+        let (n, k) = (self.outputs, self.inputs);
+        let a = pack_rows(x, k);
+        let mut y = vec![0f32; rows * n];
+        let out = OutPtr::new(&mut y);
+        let panels = n.div_ceil(NR);
+        // Enough tasks for every thread, each with enough panels to pay for its scheduling.
+        let row_blocks = rows.div_ceil(MC);
+        let per_task = (panels * row_blocks)
+            .div_ceil(4 * rayon::current_num_threads())
+            .clamp(1, panels);
+        let chunks = panels.div_ceil(per_task);
+        let kernel = kernel_for_cpu();
+        (0..row_blocks * chunks).into_par_iter().for_each(|task| {
+            let (block, chunk) = (task / chunks, task % chunks);
+            let (r0, r1) = (block * MC, ((block + 1) * MC).min(rows));
+            let (p0, p1) = (chunk * per_task, ((chunk + 1) * per_task).min(panels));
+            for p in p0..p1 {
+                let panel = self.panel(p);
+                let cols = NR.min(n - p * NR);
+                for k0 in (0..k).step_by(KC) {
+                    let kc = KC.min(k - k0);
+                    let b = &panel[k0 * NR..(k0 + kc) * NR];
+                    for r in (r0..r1).step_by(MR) {
+                        let mr = MR.min(r1 - r);
+                        let a = &a[(r * k + k0 * MR)..][..kc * MR];
+                        let mut tile = [[0f32; NR]; MR];
+                        kernel(a, b, kc, mr, &mut tile);
+                        for (i, sums) in tile.iter().enumerate().take(mr) {
+                            let at = (r + i) * n + p * NR;
+                            for (j, &s) in sums.iter().enumerate().take(cols) {
+                                // SAFETY: tasks own disjoint (row block, panel) tiles of y, and
+                                // (r + i, p·NR + j) lies inside it.
+                                unsafe {
+                                    if k0 > 0 {
+                                        out.add(at + j, s)
+                                    } else {
+                                        let b = self.bias.as_ref().map_or(0.0, |b| b[p * NR + j]);
+                                        out.write(at + j, s + b)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        y
+    }
+}
+
+/// Row-major `(rows, k)` → blocks of [`MR`] rows stored `k`-major (`block[k·MR + i]`), zero rows
+/// padding the last block, so that the kernel's broadcasts read one stream.
+fn pack_rows(x: &[f32], k: usize) -> Vec<f32> {
+    let rows = x.len() / k.max(1);
+    let mut a = vec![0f32; rows.div_ceil(MR) * MR * k];
+    for (block, dst) in x.chunks(MR * k).zip(a.chunks_mut(MR * k)) {
+        for (i, row) in block.chunks(k).enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                dst[p * MR + i] = v;
+            }
+        }
+    }
+    a
+}
+
+fn bytemuck_lanes(lanes: &mut [Lane]) -> &mut [f32] {
+    // SAFETY: Lane is repr(C) eight f32 with no padding (32 bytes).
+    unsafe { std::slice::from_raw_parts_mut(lanes.as_mut_ptr() as *mut f32, lanes.len() * 8) }
+}
+
+fn lanes_as_floats(lanes: &[Lane]) -> &[f32] {
+    // SAFETY: as above.
+    unsafe { std::slice::from_raw_parts(lanes.as_ptr() as *const f32, lanes.len() * 8) }
+}
+
+/// Sums of `mr ≤ MR` activation rows (`a`, packed `k`-major by [`pack_rows`]) times a `kc × NR`
+/// panel slice `b`.
+type Kernel = fn(&[f32], &[f32], usize, usize, &mut [[f32; NR]; MR]);
+
+fn kernel_for_cpu() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return avx2::tile;
+        }
+    }
+    portable_tile
+}
+
+fn portable_tile(a: &[f32], b: &[f32], kc: usize, mr: usize, out: &mut [[f32; NR]; MR]) {
+    for (i, sums) in out.iter_mut().enumerate().take(mr) {
+        for (p, bk) in b.chunks(NR).take(kc).enumerate() {
+            let av = a[p * MR + i];
+            for (s, &w) in sums.iter_mut().zip(bk) {
+                *s = av.mul_add(w, *s);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{MR, NR};
+    use std::arch::x86_64::*;
+
+    pub fn tile(a: &[f32], b: &[f32], kc: usize, mr: usize, out: &mut [[f32; NR]; MR]) {
+        assert!(b.len() >= kc * NR && a.len() >= kc * MR);
+        // SAFETY: only chosen after AVX2 and FMA were detected; the bounds are checked above.
+        unsafe {
+            match mr {
+                6 => micro::<6>(a.as_ptr(), b.as_ptr(), kc, out),
+                5 => micro::<5>(a.as_ptr(), b.as_ptr(), kc, out),
+                4 => micro::<4>(a.as_ptr(), b.as_ptr(), kc, out),
+                3 => micro::<3>(a.as_ptr(), b.as_ptr(), kc, out),
+                2 => micro::<2>(a.as_ptr(), b.as_ptr(), kc, out),
+                _ => micro::<1>(a.as_ptr(), b.as_ptr(), kc, out),
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn micro<const M: usize>(
+        a: *const f32,
+        b: *const f32,
+        kc: usize,
+        out: &mut [[f32; NR]; MR],
+    ) {
+        let mut c = [[_mm256_setzero_ps(); 2]; M];
+        for p in 0..kc {
+            let bp = b.add(p * NR);
+            let b0 = _mm256_load_ps(bp);
+            let b1 = _mm256_load_ps(bp.add(8));
+            // The same line of the next block (this panel's next `k` block or the next panel): on
+            // the first row block's pass it comes from memory.
+            _mm_prefetch::<_MM_HINT_T0>(bp.wrapping_add(kc * NR) as *const i8);
+            for (i, ci) in c.iter_mut().enumerate() {
+                let av = _mm256_broadcast_ss(&*a.add(p * MR + i));
+                ci[0] = _mm256_fmadd_ps(av, b0, ci[0]);
+                ci[1] = _mm256_fmadd_ps(av, b1, ci[1]);
+            }
+        }
+        for (ci, row) in c.iter().zip(out.iter_mut()) {
+            for (v, chunk) in ci.iter().zip(row.chunks_mut(8)) {
+                _mm256_storeu_ps(chunk.as_mut_ptr(), *v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn reference(x: &[f32], w: &[f32], k: usize, bias: Option<&[f32]>) -> Vec<f32> {
+        let mut y = Vec::new();
+        for xr in x.chunks(k) {
+            for (j, wr) in w.chunks(k).enumerate() {
+                let dot: f64 = xr.iter().zip(wr).map(|(&a, &b)| a as f64 * b as f64).sum();
+                y.push(dot as f32 + bias.map_or(0.0, |b| b[j]));
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn forward_matches_plain_products() {
+        // Row counts around MR and MC, outputs around NR, inputs around KC: every edge of the tiling.
+        for (rows, n, k) in [
+            (1, 1, 1),
+            (5, 17, 300),
+            (6, 16, 256),
+            (13, 40, 513),
+            (121, 33, 70),
+        ] {
+            let x = pseudo_random(rows * k, 1);
+            let w = pseudo_random(n * k, 2);
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.25).collect();
+            for bias in [None, Some(bias)] {
+                let y = PackedLinear::new(&w, n, k, bias.clone()).forward(&x);
+                let want = reference(&x, &w, k, bias.as_deref());
+                assert_eq!(y.len(), want.len());
+                for (i, (a, b)) in y.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (k as f32).sqrt(),
+                        "{rows}x{n}x{k} [{i}]: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cpu_kernel_equals_portable_kernel() {
+        // Both sum the same fused products in the same order: equal to the bit.
+        let kc = 37;
+        let a = pseudo_random(kc * MR, 3);
+        let b = pseudo_random(kc * NR, 4);
+        for mr in 1..=MR {
+            let (mut got, mut want) = ([[0f32; NR]; MR], [[0f32; NR]; MR]);
+            let lanes: Vec<Lane> = b.chunks(8).map(|c| Lane(c.try_into().unwrap())).collect();
+            kernel_for_cpu()(&a, lanes_as_floats(&lanes), kc, mr, &mut got);
+            portable_tile(&a, &b, kc, mr, &mut want);
+            assert_eq!(got[..mr], want[..mr], "mr = {mr}");
+        }
+    }
+
+    #[test]
+    fn rows_read_back_as_stored() {
+        let (n, k) = (21, 9);
+        let w = pseudo_random(n * k, 5);
+        let lin = PackedLinear::new(&w, n, k, None);
+        for j in [0, 15, 16, 20] {
+            let mut row = Vec::new();
+            lin.row_into(j, &mut row);
+            assert_eq!(row, &w[j * k..(j + 1) * k]);
+        }
+    }
+}
