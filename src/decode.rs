@@ -7,7 +7,6 @@
 //! same result alone as inside a batch: nothing here couples the rows of different sentences.
 
 use anyhow::{bail, Result};
-use candle_core::Tensor;
 use rayon::prelude::*;
 
 use crate::config::DecodeOptions;
@@ -68,10 +67,6 @@ fn process(row: &mut [f32], cur_len: usize, eos: u32, opts: &DecodeOptions) {
     }
 }
 
-fn index_tensor(rows: &[u32], model: &Marian) -> Result<Tensor> {
-    Ok(Tensor::new(rows, model.device())?)
-}
-
 fn greedy(
     model: &Marian,
     mut encoded: Encoded,
@@ -104,7 +99,7 @@ fn greedy(
         cur_len += 1;
         if keep.len() < active.len() && !keep.is_empty() {
             encoded = encoded.select(&keep)?;
-            cache.select(&index_tensor(&keep, model)?)?;
+            cache.select(&keep)?;
         }
         active = keep.iter().map(|&r| active[r as usize]).collect();
         tokens = next_tokens;
@@ -250,7 +245,7 @@ fn beam(
         if still_active.is_empty() {
             break;
         }
-        cache.select(&index_tensor(&next_rows, model)?)?;
+        cache.select(&next_rows)?;
         if still_active.len() < active.len() {
             encoded = encoded.select(&next_rows)?;
         }

@@ -161,26 +161,16 @@ impl Int8Linear {
 
 /// An output buffer shared by parallel tasks, each writing its own elements.
 #[derive(Clone, Copy)]
-pub(crate) struct OutPtr(*mut f32);
+pub(crate) struct OutPtr(pub(crate) *mut f32);
 // SAFETY: tasks write disjoint elements, and `forward` waits for all of them before reading.
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
 impl OutPtr {
-    pub(crate) fn new(buffer: &mut [f32]) -> Self {
-        Self(buffer.as_mut_ptr())
-    }
-
     /// # Safety
     /// `at` must lie inside the allocation and be written by no one else.
     pub(crate) unsafe fn write(self, at: usize, value: f32) {
         self.0.add(at).write(value);
-    }
-
-    /// # Safety
-    /// As for [`OutPtr::write`], and the element must have been written before.
-    pub(crate) unsafe fn add(self, at: usize, value: f32) {
-        *self.0.add(at) += value;
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    fn kv_rows(&self) -> KvRows<'_> {
+        self.rows.as_deref().map_or(KvRows::Same, KvRows::Mapped)
+    }
+
     /// Keeps the rows `rows` (in that order, repeats allowed): beam expansion and dropping finished
     /// rows. Where the one-query attention reads keys and values in place (CPU, f32), rows are only
     /// renumbered: beams of one sentence share its keys and values instead of each holding a copy.
@@ -84,6 +88,20 @@ pub struct DecoderCache {
     /// Per decoder layer: `(batch, heads, capacity, head_dim)` buffers, filled up to `len`.
     layers: Vec<(Tensor, Tensor)>,
     len: usize,
+    /// Where the one-query attention reads the cache in place (CPU, f32): for each row and
+    /// position, the buffer row that holds that position's keys and values. Beam reorders and
+    /// finished rows then rewrite this table of indices instead of copying the whole cache (which
+    /// was 7% of a beam-search run): a row's step `t` is written once, at step `t`, into the buffer
+    /// row its hypothesis has at that step, and is read from there afterwards.
+    history: Option<History>,
+}
+
+struct History {
+    /// `rows × stride` buffer-row indices; position `t` of row `r` at `r·stride + t`.
+    table: Vec<u32>,
+    /// The buffers' capacity.
+    stride: usize,
+    rows: usize,
 }
 
 impl DecoderCache {
@@ -98,10 +116,30 @@ impl DecoderCache {
     }
 
     /// Keeps the rows `rows` (in that order, repeats allowed).
-    pub fn select(&mut self, rows: &Tensor) -> Result<()> {
+    pub fn select(&mut self, rows: &[u32]) -> Result<()> {
+        if let Some(history) = &mut self.history {
+            let buffers = self.layers.first().map_or(Ok(0), |(k, _)| k.dim(0))?;
+            anyhow::ensure!(rows.len() <= buffers, "more rows than the cache holds");
+            let (stride, len) = (history.stride, self.len);
+            let mut table = vec![0u32; rows.len() * stride];
+            for (dst, &src) in table.chunks_mut(stride).zip(rows) {
+                anyhow::ensure!(
+                    (src as usize) < history.rows,
+                    "cache row {src} out of range"
+                );
+                dst[..len].copy_from_slice(&history.table[src as usize * stride..][..len]);
+            }
+            history.table = table;
+            history.rows = rows.len();
+            return Ok(());
+        }
+        let Some((k, _)) = self.layers.first() else {
+            return Ok(());
+        };
+        let index = Tensor::new(rows, k.device())?;
         for (k, v) in &mut self.layers {
-            *k = k.index_select(rows, 0)?;
-            *v = v.index_select(rows, 0)?;
+            *k = k.index_select(&index, 0)?;
+            *v = v.index_select(&index, 0)?;
         }
         Ok(())
     }
@@ -110,6 +148,7 @@ impl DecoderCache {
     /// returns the filled part.
     fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
         let len = self.len;
+        let rows = k.dim(0)?;
         let (ck, cv) = &mut self.layers[layer];
         if len >= ck.dim(2)? {
             let grow = |t: &Tensor| -> Result<Tensor> {
@@ -120,8 +159,28 @@ impl DecoderCache {
             *ck = grow(ck)?;
             *cv = grow(cv)?;
         }
-        ck.slice_set(k, 2, len)?;
-        cv.slice_set(v, 2, len)?;
+        // With a history, finished rows stay in the buffers: this step goes to the first rows.
+        ck.narrow(0, 0, rows)?.slice_set(k, 2, len)?;
+        cv.narrow(0, 0, rows)?.slice_set(v, 2, len)?;
+        let capacity = ck.dim(2)?;
+        if let Some(history) = &mut self.history {
+            if history.stride < capacity {
+                let mut table = vec![0u32; history.rows * capacity];
+                for (dst, src) in table
+                    .chunks_mut(capacity)
+                    .zip(history.table.chunks(history.stride))
+                {
+                    dst[..len].copy_from_slice(&src[..len]);
+                }
+                history.table = table;
+                history.stride = capacity;
+            }
+            if layer == 0 {
+                for r in 0..rows {
+                    history.table[r * capacity + len] = r as u32;
+                }
+            }
+        }
         Ok((ck.narrow(2, 0, len + 1)?, cv.narrow(2, 0, len + 1)?))
     }
 }
@@ -264,15 +323,15 @@ impl Attention {
         ))
     }
 
-    /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask. `kv_rows`, if
-    /// given, names for each row of `x` the row of `k`, `v` and `mask` it attends to.
+    /// Attention of `x`'s queries over `k`/`v`, with an optional additive mask; `kv_rows` says
+    /// which row of `k`, `v` and `mask` each row of `x` attends to.
     fn attend(
         &self,
         x: &Tensor,
         k: &Tensor,
         v: &Tensor,
         mask: Option<&Tensor>,
-        kv_rows: Option<&[u32]>,
+        kv_rows: KvRows,
     ) -> Result<Tensor> {
         let (b, t, d) = x.dims3()?;
         let q = (self.q.forward(x)? * self.scale)?;
@@ -282,12 +341,15 @@ impl Attention {
             }
         }
         let (k, v, mask) = match kv_rows {
-            Some(rows) => {
+            KvRows::Mapped(rows) => {
                 let index = Tensor::new(rows, k.device())?;
                 let mask = mask.map(|m| m.index_select(&index, 0)).transpose()?;
                 (k.index_select(&index, 0)?, v.index_select(&index, 0)?, mask)
             }
-            None => (k.clone(), v.clone(), mask.cloned()),
+            KvRows::Same => (k.clone(), v.clone(), mask.cloned()),
+            KvRows::History { .. } => {
+                anyhow::bail!("a cache history is kept only where one-query attention reads it")
+            }
         };
         let (k, v, mask) = (&k, &v, mask.as_ref());
         let q = self.split_heads(&q)?;
@@ -298,6 +360,44 @@ impl Attention {
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let ctx = probs.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&ctx)
+    }
+}
+
+/// Which row of the keys and values each query row reads.
+#[derive(Clone, Copy)]
+enum KvRows<'a> {
+    /// Row `r` reads row `r`.
+    Same,
+    /// Row `r` reads row `map[r]` (beams sharing their sentence's encoder output).
+    Mapped(&'a [u32]),
+    /// Row `r` reads position `t` from row `table[r·stride + t]` (see [`DecoderCache`]).
+    History { table: &'a [u32], stride: usize },
+}
+
+impl KvRows<'_> {
+    /// The row of `k`/`v` that query row `r` reads at position `t`.
+    fn source(self, r: usize, t: usize) -> usize {
+        match self {
+            KvRows::Same => r,
+            KvRows::Mapped(map) => map[r] as usize,
+            KvRows::History { table, stride } => table[r * stride + t] as usize,
+        }
+    }
+
+    /// Whether every row of `rows` queries reads a row below `sources` at positions below `len`.
+    fn fits(self, rows: usize, sources: usize, len: usize) -> bool {
+        match self {
+            KvRows::Same => rows == sources,
+            KvRows::Mapped(map) => map.len() == rows && map.iter().all(|&s| (s as usize) < sources),
+            KvRows::History { table, stride } => {
+                len <= stride
+                    && table.len() >= rows * stride
+                    && table
+                        .chunks(stride)
+                        .take(rows)
+                        .all(|row| row[..len].iter().all(|&s| (s as usize) < sources))
+            }
+        }
     }
 }
 
@@ -328,15 +428,14 @@ fn with_cpu_f32<T>(t: &Tensor, f: impl FnOnce(&[f32]) -> T) -> Result<T> {
 /// softmax and the weighted sum of values in one pass, reading the keys and values where they lie
 /// (the self-attention cache is a strided view). candle's batched matmuls, head transposes and
 /// copies cost more than this arithmetic at one query. `q` is `(rows, heads·head_dim)` and already
-/// scaled; `k`/`v` are `(sources, heads, len, head_dim)` and `mask` is `(sources, 1, 1, len)`, where
-/// row `r` of `q` reads source `kv_rows[r]` (or `r`). Returns `(rows, heads·head_dim)`, or `None`
-/// where this does not apply.
+/// scaled; `k`/`v` are `(sources, heads, len, head_dim)` and `mask` is `(sources, 1, 1, len)`, read
+/// as `kv_rows` says. Returns `(rows, heads·head_dim)`, or `None` where this does not apply.
 fn attend_one(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     mask: Option<&Tensor>,
-    kv_rows: Option<&[u32]>,
+    kv_rows: KvRows,
 ) -> Result<Option<Tensor>> {
     let (rows, d) = q.dims2()?;
     let (sources, heads, len, hd) = k.dims4()?;
@@ -348,9 +447,7 @@ fn attend_one(
         && v.stride()[3] == 1
         && v.dims4()? == (sources, heads, len, hd)
         && heads * hd == d
-        && kv_rows.map_or(rows == sources, |m| {
-            m.len() == rows && m.iter().all(|&s| (s as usize) < sources)
-        })
+        && kv_rows.fits(rows, sources, len)
         && mask.is_none_or(|m| is_cpu_f32(m) && m.is_contiguous());
     if !applies {
         return Ok(None);
@@ -376,14 +473,15 @@ fn attend_one(
     let mut out = vec![0f32; rows * d];
     // One task per row: its heads together are enough work to pay for a task.
     out.par_chunks_mut(d).enumerate().for_each(|(r, row_out)| {
-        let src = kv_rows.map_or(r, |m| m[r] as usize);
+        let src: Vec<usize> = (0..len).map(|t| kv_rows.source(r, t)).collect();
         for (h, o) in row_out.chunks_mut(hd).enumerate() {
             let query = &qs[r * d + h * hd..][..hd];
-            let key = |t: usize| &ks[src * k_stride[0] + h * k_stride[1] + t * k_stride[2]..][..hd];
+            let key =
+                |t: usize| &ks[src[t] * k_stride[0] + h * k_stride[1] + t * k_stride[2]..][..hd];
             let value =
-                |t: usize| &vs[src * v_stride[0] + h * v_stride[1] + t * v_stride[2]..][..hd];
+                |t: usize| &vs[src[t] * v_stride[0] + h * v_stride[1] + t * v_stride[2]..][..hd];
             let mut scores: Vec<f32> = (0..len)
-                .map(|t| dot(query, key(t)) + ms.map_or(0.0, |m| m[src * len + t]))
+                .map(|t| dot(query, key(t)) + ms.map_or(0.0, |m| m[src[t] * len + t]))
                 .collect();
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0f32;
@@ -720,7 +818,7 @@ impl Marian {
         let mut h = self.embed_tokens(&ids, (rows.len(), width), 0)?;
         for layer in &self.encoder {
             let (k, v) = layer.attn.keys_values(&h)?;
-            let a = layer.attn.attend(&h, &k, &v, mask.as_ref(), None)?;
+            let a = layer.attn.attend(&h, &k, &v, mask.as_ref(), KvRows::Same)?;
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let f = layer
                 .fc2
@@ -741,7 +839,7 @@ impl Marian {
 
     /// An empty self-attention cache for `batch` rows, sized for `capacity` steps (it grows if needed).
     pub fn new_cache(&self, batch: usize, capacity: usize) -> Result<DecoderCache> {
-        let layers = self
+        let layers: Vec<(Tensor, Tensor)> = self
             .decoder
             .iter()
             .map(|layer| {
@@ -757,7 +855,17 @@ impl Marian {
                 ))
             })
             .collect::<Result<_>>()?;
-        Ok(DecoderCache { layers, len: 0 })
+        let in_place = layers.first().is_some_and(|(k, _)| is_cpu_f32(k));
+        let history = in_place.then(|| History {
+            table: vec![0; batch * capacity.max(1)],
+            stride: capacity.max(1),
+            rows: batch,
+        });
+        Ok(DecoderCache {
+            layers,
+            len: 0,
+            history,
+        })
     }
 
     /// Feeds one token per row and returns next-token logits `(batch, vocab)` in f32.
@@ -771,13 +879,18 @@ impl Marian {
         for (i, layer) in self.decoder.iter().enumerate() {
             let (k, v) = layer.attn.keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;
-            let a = layer.attn.attend(&h, &k, &v, None, None)?;
+            let history = cache.history.as_ref().map(|h| KvRows::History {
+                table: &h.table,
+                stride: h.stride,
+            });
+            let a = layer
+                .attn
+                .attend(&h, &k, &v, None, history.unwrap_or(KvRows::Same))?;
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let (ck, cv) = &encoded.cross[i];
-            let c =
-                layer
-                    .cross
-                    .attend(&h, ck, cv, encoded.mask.as_ref(), encoded.rows.as_deref())?;
+            let c = layer
+                .cross
+                .attend(&h, ck, cv, encoded.mask.as_ref(), encoded.kv_rows())?;
             h = add_norm(&layer.cross_norm, &h, &c)?;
             let f = layer
                 .fc2

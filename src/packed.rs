@@ -40,7 +40,8 @@ pub struct PackedLinear {
     /// `ceil(outputs / NR)` panels of `inputs × NR` floats; column `j` of panel `p` is output
     /// `p·NR + j`, zero past `outputs`.
     panels: Vec<Lane>,
-    bias: Option<Vec<f32>>,
+    /// Per output, zeros without a bias and past `outputs`: every panel starts from its slice.
+    bias: Vec<f32>,
 }
 
 impl PackedLinear {
@@ -61,6 +62,8 @@ impl PackedLinear {
                     }
                 }
             });
+        let mut bias = bias.unwrap_or_default();
+        bias.resize(outputs.div_ceil(NR) * NR, 0.0);
         Self {
             outputs,
             inputs,
@@ -94,8 +97,11 @@ impl PackedLinear {
         let rows = x.len() / self.inputs.max(1);
         let (n, k) = (self.outputs, self.inputs);
         let a = pack_rows(x, k);
-        let mut y = vec![0f32; rows * n];
-        let out = OutPtr::new(&mut y);
+        let len = rows * n;
+        // Every element is written below before the length is set: no zero-fill of a buffer that
+        // is 14 MB for a beam step's logits.
+        let mut y: Vec<f32> = Vec::with_capacity(len);
+        let out = OutPtr(y.as_mut_ptr());
         let panels = n.div_ceil(NR);
         // Enough tasks for every thread, each with enough panels to pay for its scheduling.
         let row_blocks = rows.div_ceil(MC);
@@ -108,36 +114,43 @@ impl PackedLinear {
             let (block, chunk) = (task / chunks, task % chunks);
             let (r0, r1) = (block * MC, ((block + 1) * MC).min(rows));
             let (p0, p1) = (chunk * per_task, ((chunk + 1) * per_task).min(panels));
+            // The last panel's columns past `outputs` are summed here, then the rest copied out.
+            let mut partial = [0f32; MC * NR];
             for p in p0..p1 {
                 let panel = self.panel(p);
                 let cols = NR.min(n - p * NR);
+                let start: &[f32; NR] = self.bias[p * NR..][..NR].try_into().expect("NR floats");
                 for k0 in (0..k).step_by(KC) {
                     let kc = KC.min(k - k0);
                     let b = &panel[k0 * NR..(k0 + kc) * NR];
                     for r in (r0..r1).step_by(MR) {
                         let mr = MR.min(r1 - r);
                         let a = &a[(r * k + k0 * MR)..][..kc * MR];
-                        let mut tile = [[0f32; NR]; MR];
-                        kernel(a, b, kc, mr, &mut tile);
-                        for (i, sums) in tile.iter().enumerate().take(mr) {
-                            let at = (r + i) * n + p * NR;
-                            for (j, &s) in sums.iter().enumerate().take(cols) {
-                                // SAFETY: tasks own disjoint (row block, panel) tiles of y, and
-                                // (r + i, p·NR + j) lies inside it.
-                                unsafe {
-                                    if k0 > 0 {
-                                        out.add(at + j, s)
-                                    } else {
-                                        let b = self.bias.as_ref().map_or(0.0, |b| b[p * NR + j]);
-                                        out.write(at + j, s + b)
-                                    }
-                                }
+                        let start = (k0 == 0).then_some(start);
+                        // SAFETY: tasks own disjoint (row block, panel) tiles of y; the tile's mr
+                        // rows of NR columns lie inside y (full panel) or `partial`.
+                        unsafe {
+                            if cols == NR {
+                                kernel(a, b, kc, mr, out.0.add(r * n + p * NR), n, start);
+                            } else {
+                                let c = partial.as_mut_ptr().add((r - r0) * NR);
+                                kernel(a, b, kc, mr, c, NR, start);
                             }
+                        }
+                    }
+                }
+                if cols < NR {
+                    for r in r0..r1 {
+                        for j in 0..cols {
+                            // SAFETY: as above.
+                            unsafe { out.write(r * n + p * NR + j, partial[(r - r0) * NR + j]) };
                         }
                     }
                 }
             }
         });
+        // SAFETY: the tasks above wrote all rows × outputs elements.
+        unsafe { y.set_len(len) };
         y
     }
 }
@@ -168,8 +181,12 @@ fn lanes_as_floats(lanes: &[Lane]) -> &[f32] {
 }
 
 /// Sums of `mr ≤ MR` activation rows (`a`, packed `k`-major by [`pack_rows`]) times a `kc × NR`
-/// panel slice `b`.
-type Kernel = fn(&[f32], &[f32], usize, usize, &mut [[f32; NR]; MR]);
+/// panel slice `b`, into the `mr × NR` tile at `c` (row stride `ldc`): written as `start` plus the
+/// sums when `start` is given, else added to what the tile holds.
+///
+/// # Safety
+/// The tile must be valid for reads and writes and written by no one else meanwhile.
+type Kernel = unsafe fn(&[f32], &[f32], usize, usize, *mut f32, usize, Option<&[f32; NR]>);
 
 fn kernel_for_cpu() -> Kernel {
     #[cfg(target_arch = "x86_64")]
@@ -181,13 +198,28 @@ fn kernel_for_cpu() -> Kernel {
     portable_tile
 }
 
-fn portable_tile(a: &[f32], b: &[f32], kc: usize, mr: usize, out: &mut [[f32; NR]; MR]) {
-    for (i, sums) in out.iter_mut().enumerate().take(mr) {
+/// # Safety
+/// As for [`Kernel`].
+unsafe fn portable_tile(
+    a: &[f32],
+    b: &[f32],
+    kc: usize,
+    mr: usize,
+    c: *mut f32,
+    ldc: usize,
+    start: Option<&[f32; NR]>,
+) {
+    for i in 0..mr {
+        let mut sums = [0f32; NR];
         for (p, bk) in b.chunks(NR).take(kc).enumerate() {
             let av = a[p * MR + i];
             for (s, &w) in sums.iter_mut().zip(bk) {
                 *s = av.mul_add(w, *s);
             }
+        }
+        let row = std::slice::from_raw_parts_mut(c.add(i * ldc), NR);
+        for (j, (out, s)) in row.iter_mut().zip(sums).enumerate() {
+            *out = start.map_or(*out, |start| start[j]) + s;
         }
     }
 }
@@ -197,17 +229,28 @@ mod avx2 {
     use super::{MR, NR};
     use std::arch::x86_64::*;
 
-    pub fn tile(a: &[f32], b: &[f32], kc: usize, mr: usize, out: &mut [[f32; NR]; MR]) {
+    /// # Safety
+    /// As for [`super::Kernel`].
+    pub unsafe fn tile(
+        a: &[f32],
+        b: &[f32],
+        kc: usize,
+        mr: usize,
+        c: *mut f32,
+        ldc: usize,
+        start: Option<&[f32; NR]>,
+    ) {
         assert!(b.len() >= kc * NR && a.len() >= kc * MR);
-        // SAFETY: only chosen after AVX2 and FMA were detected; the bounds are checked above.
+        // SAFETY: only chosen after AVX2 and FMA were detected; the operands' bounds are checked
+        // above, the tile's by the caller.
         unsafe {
             match mr {
-                6 => micro::<6>(a.as_ptr(), b.as_ptr(), kc, out),
-                5 => micro::<5>(a.as_ptr(), b.as_ptr(), kc, out),
-                4 => micro::<4>(a.as_ptr(), b.as_ptr(), kc, out),
-                3 => micro::<3>(a.as_ptr(), b.as_ptr(), kc, out),
-                2 => micro::<2>(a.as_ptr(), b.as_ptr(), kc, out),
-                _ => micro::<1>(a.as_ptr(), b.as_ptr(), kc, out),
+                6 => micro::<6>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                5 => micro::<5>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                4 => micro::<4>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                3 => micro::<3>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                2 => micro::<2>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                _ => micro::<1>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
             }
         }
     }
@@ -217,9 +260,11 @@ mod avx2 {
         a: *const f32,
         b: *const f32,
         kc: usize,
-        out: &mut [[f32; NR]; MR],
+        c: *mut f32,
+        ldc: usize,
+        start: Option<&[f32; NR]>,
     ) {
-        let mut c = [[_mm256_setzero_ps(); 2]; M];
+        let mut acc = [[_mm256_setzero_ps(); 2]; M];
         for p in 0..kc {
             let bp = b.add(p * NR);
             let b0 = _mm256_load_ps(bp);
@@ -227,15 +272,20 @@ mod avx2 {
             // The same line of the next block (this panel's next `k` block or the next panel): on
             // the first row block's pass it comes from memory.
             _mm_prefetch::<_MM_HINT_T0>(bp.wrapping_add(kc * NR) as *const i8);
-            for (i, ci) in c.iter_mut().enumerate() {
+            for (i, ci) in acc.iter_mut().enumerate() {
                 let av = _mm256_broadcast_ss(&*a.add(p * MR + i));
                 ci[0] = _mm256_fmadd_ps(av, b0, ci[0]);
                 ci[1] = _mm256_fmadd_ps(av, b1, ci[1]);
             }
         }
-        for (ci, row) in c.iter().zip(out.iter_mut()) {
-            for (v, chunk) in ci.iter().zip(row.chunks_mut(8)) {
-                _mm256_storeu_ps(chunk.as_mut_ptr(), *v);
+        for (i, sums) in acc.iter().enumerate() {
+            for (half, sum) in sums.iter().enumerate() {
+                let at = c.add(i * ldc + half * 8);
+                let base = match start {
+                    Some(start) => _mm256_loadu_ps(start.as_ptr().add(half * 8)),
+                    None => _mm256_loadu_ps(at),
+                };
+                _mm256_storeu_ps(at, _mm256_add_ps(base, *sum));
             }
         }
     }
@@ -297,16 +347,33 @@ mod tests {
 
     #[test]
     fn cpu_kernel_equals_portable_kernel() {
-        // Both sum the same fused products in the same order: equal to the bit.
+        // Both sum the same fused products in the same order: equal to the bit, whether the tile
+        // starts from the bias or adds to what it holds.
         let kc = 37;
         let a = pseudo_random(kc * MR, 3);
         let b = pseudo_random(kc * NR, 4);
+        let lanes: Vec<Lane> = b.chunks(8).map(|c| Lane(c.try_into().unwrap())).collect();
+        let start: [f32; NR] = pseudo_random(NR, 5).try_into().unwrap();
+        let ldc = NR + 3;
         for mr in 1..=MR {
-            let (mut got, mut want) = ([[0f32; NR]; MR], [[0f32; NR]; MR]);
-            let lanes: Vec<Lane> = b.chunks(8).map(|c| Lane(c.try_into().unwrap())).collect();
-            kernel_for_cpu()(&a, lanes_as_floats(&lanes), kc, mr, &mut got);
-            portable_tile(&a, &b, kc, mr, &mut want);
-            assert_eq!(got[..mr], want[..mr], "mr = {mr}");
+            for start in [Some(&start), None] {
+                let mut got = pseudo_random(MR * ldc, 6);
+                let mut want = got.clone();
+                // SAFETY: both tiles are MR rows of ldc floats.
+                unsafe {
+                    kernel_for_cpu()(
+                        &a,
+                        lanes_as_floats(&lanes),
+                        kc,
+                        mr,
+                        got.as_mut_ptr(),
+                        ldc,
+                        start,
+                    );
+                    portable_tile(&a, &b, kc, mr, want.as_mut_ptr(), ldc, start);
+                }
+                assert_eq!(got, want, "mr = {mr}");
+            }
         }
     }
 

@@ -225,3 +225,66 @@ fn half_precision_follows_f32() {
     );
     assert!(same * 2 > out.len(), "{same}/{}", out.len());
 }
+
+/// Reordering, repeating and dropping rows of the decoder cache (what beam search does), with a
+/// cache that has to grow, gives each row the logits a fresh decode of its own history gives.
+#[test]
+fn cache_reorders_follow_each_rows_history() {
+    use candle_core::DType;
+    use terjemah::config::MarianConfig;
+    use terjemah::model::{Marian, Quantize, Weights};
+
+    let dir = fixture();
+    let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
+    let weights = dir.join("model.safetensors");
+    let model = Marian::load(
+        &config,
+        Weights::Safetensors(&weights),
+        DType::F32,
+        Quantize::None,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let rows = golden("generate.jsonl");
+    let sources: Vec<Vec<u32>> = rows.iter().take(3).map(|r| ids(&r["ids"])).collect();
+    let start = config.decoder_start();
+    let logits = |t: candle_core::Tensor| t.to_vec2::<f32>().unwrap();
+
+    // Reordered: three rows, then rows [2, 0, 0], then row [1] of those.
+    let mut encoded = model.encode(&sources).unwrap();
+    let mut cache = model.new_cache(3, 1).unwrap();
+    model
+        .decode_step(&[start; 3], &encoded, &mut cache)
+        .unwrap();
+    model
+        .decode_step(&[10, 11, 12], &encoded, &mut cache)
+        .unwrap();
+    encoded = encoded.select(&[2, 0, 0]).unwrap();
+    cache.select(&[2, 0, 0]).unwrap();
+    let third = logits(
+        model
+            .decode_step(&[13, 14, 15], &encoded, &mut cache)
+            .unwrap(),
+    );
+    encoded = encoded.select(&[1]).unwrap();
+    cache.select(&[1]).unwrap();
+    let fourth = logits(model.decode_step(&[16], &encoded, &mut cache).unwrap());
+
+    // Fresh: each final row decoded from the start with its own history.
+    let fresh = |source: usize, history: &[u32]| {
+        let encoded = model.encode(&sources[source..=source]).unwrap();
+        let mut cache = model.new_cache(1, 8).unwrap();
+        let mut last = Vec::new();
+        for &token in history {
+            last = logits(model.decode_step(&[token], &encoded, &mut cache).unwrap());
+        }
+        last.remove(0)
+    };
+    let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-4);
+    assert!(close(&third[0], &fresh(2, &[start, 12, 13])));
+    assert!(close(&third[1], &fresh(0, &[start, 10, 14])));
+    assert!(close(&third[2], &fresh(0, &[start, 10, 15])));
+    assert!(close(&fourth[0], &fresh(0, &[start, 10, 14, 16])));
+    // And the histories matter: a row with another history differs.
+    assert!(!close(&third[1], &third[2]));
+}
