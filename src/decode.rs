@@ -121,7 +121,7 @@ fn argmax(row: &[f32]) -> u32 {
 /// In-place log-softmax of one row; the normaliser is summed in f64.
 fn log_softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = row.iter().map(|&x| (x - max).exp() as f64).sum();
+    let sum = crate::vecmath::sum_exp(row, max);
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
         *x = *x - max - log_sum;

@@ -24,6 +24,7 @@ pub mod reassemble;
 pub mod segment;
 pub mod tokenizer;
 pub mod translator;
+pub mod vecmath;
 pub mod weights;
 
 pub use translator::{TranslateOptions, Translator};
