@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use rayon::prelude::*;
 
 use crate::config::DecodeOptions;
-use crate::model::{DecoderCache, Encoded, Marian};
+use crate::model::{DecoderCache, Encoded, Logits, Marian};
 
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 const NEG_LARGE: f32 = -1.0e9;
@@ -82,9 +82,10 @@ fn greedy(
     // cur_len counts the decoder start token, as transformers' input_ids length does.
     let mut cur_len = 1;
     while !active.is_empty() {
-        let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
-        let vocab = logits.dim(1)?;
-        let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
+        let Logits {
+            values: mut flat,
+            vocab,
+        } = model.decode_step(&tokens, &encoded, &mut cache)?;
         let mut keep = Vec::new();
         let mut next_tokens = Vec::new();
         for (r, row) in flat.chunks_mut(vocab).enumerate() {
@@ -166,9 +167,10 @@ fn beam(
     let mut tokens = vec![special.decoder_start; n * k];
     let mut cur_len = 1;
     while !active.is_empty() {
-        let logits = model.decode_step(&tokens, &encoded, &mut cache)?;
-        let vocab = logits.dim(1)?;
-        let mut flat = logits.flatten_all()?.to_vec1::<f32>()?;
+        let Logits {
+            values: mut flat,
+            vocab,
+        } = model.decode_step(&tokens, &encoded, &mut cache)?;
         // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's
         // candidates is the search's main cost: sentences in parallel.
         let all_candidates: Vec<Vec<(usize, f32)>> = flat

@@ -83,6 +83,13 @@ impl Encoded {
     }
 }
 
+/// Next-token scores of a decoding step.
+pub struct Logits {
+    /// Row-major `(rows, vocab)`.
+    pub values: Vec<f32>,
+    pub vocab: usize,
+}
+
 /// Decoder self-attention keys and values of the tokens generated so far, owned by the search.
 pub struct DecoderCache {
     /// Per decoder layer: `(batch, heads, capacity, head_dim)` buffers, filled up to `len`.
@@ -868,13 +875,13 @@ impl Marian {
         })
     }
 
-    /// Feeds one token per row and returns next-token logits `(batch, vocab)` in f32.
+    /// Feeds one token per row and returns the next-token logits.
     pub fn decode_step(
         &self,
         tokens: &[u32],
         encoded: &Encoded,
         cache: &mut DecoderCache,
-    ) -> Result<Tensor> {
+    ) -> Result<Logits> {
         let mut h = self.embed_tokens(tokens, (tokens.len(), 1), cache.len)?;
         for (i, layer) in self.decoder.iter().enumerate() {
             let (k, v) = layer.attn.keys_values(&h)?;
@@ -899,8 +906,17 @@ impl Marian {
         }
         cache.len += 1;
         let h = h.i((.., 0, ..))?;
-        let logits = self.lm_head.forward(&h)?;
-        Ok(logits.to_dtype(DType::F32)?)
+        let values = match &self.lm_head {
+            // Straight from the kernel's buffer: a beam step's logits are 14 MB.
+            Proj::Packed(lin) => with_cpu_f32(&h, |x| lin.forward(x))?,
+            lm_head => lm_head
+                .forward(&h)?
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+        };
+        let vocab = values.len() / tokens.len().max(1);
+        Ok(Logits { values, vocab })
     }
 }
 

@@ -192,8 +192,10 @@ fn half_precision_follows_f32() {
         let encoded = model.encode(&sources).unwrap();
         let mut cache = model.new_cache(sources.len(), 4).unwrap();
         let start = vec![config.decoder_start(); sources.len()];
-        let logits = model.decode_step(&start, &encoded, &mut cache).unwrap();
-        logits.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        model
+            .decode_step(&start, &encoded, &mut cache)
+            .unwrap()
+            .values
     };
     let full = first_step(DType::F32);
     let range = full.iter().fold(0f32, |m, x| m.max(x.abs()));
@@ -248,7 +250,9 @@ fn cache_reorders_follow_each_rows_history() {
     let rows = golden("generate.jsonl");
     let sources: Vec<Vec<u32>> = rows.iter().take(3).map(|r| ids(&r["ids"])).collect();
     let start = config.decoder_start();
-    let logits = |t: candle_core::Tensor| t.to_vec2::<f32>().unwrap();
+    let logits = |l: terjemah::model::Logits| -> Vec<Vec<f32>> {
+        l.values.chunks(l.vocab).map(<[f32]>::to_vec).collect()
+    };
 
     // Reordered: three rows, then rows [2, 0, 0], then row [1] of those.
     let mut encoded = model.encode(&sources).unwrap();
