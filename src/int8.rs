@@ -145,11 +145,18 @@ impl Int8Linear {
                     .map_or(&zeros[..cols], |b| &b[first..last]);
                 for (r, row_dots) in dots.chunks(cols).enumerate() {
                     let xs = xq.scales[r];
-                    for (j, &dot) in row_dots.iter().enumerate() {
-                        let value = (dot + offsets[j]) as f32 * (xs * scales[j]) + bias[j];
-                        // SAFETY: tasks own disjoint column ranges and (r, first + j) lies inside
-                        // the (rows, outputs) allocation.
-                        unsafe { out.write(r * self.outputs + first + j, value) };
+                    // SAFETY: tasks own disjoint column ranges, and the `cols` elements from
+                    // (r, first) lie inside the (rows, outputs) allocation.
+                    let dst = unsafe { out.slice(r * self.outputs + first, cols) };
+                    // Slices of one length, so that this loop vectorizes.
+                    for ((((d, &dot), &o), &w), &b) in dst
+                        .iter_mut()
+                        .zip(row_dots)
+                        .zip(offsets)
+                        .zip(scales)
+                        .zip(bias)
+                    {
+                        d.write((dot + o) as f32 * (xs * w) + b);
                     }
                 }
             });
@@ -167,6 +174,18 @@ unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
 impl OutPtr {
+    /// `len` elements from `at`, possibly not yet initialized.
+    ///
+    /// # Safety
+    /// They must lie inside the allocation and be written by no one else while the slice lives.
+    pub(crate) unsafe fn slice<'a>(
+        self,
+        at: usize,
+        len: usize,
+    ) -> &'a mut [std::mem::MaybeUninit<f32>] {
+        std::slice::from_raw_parts_mut(self.0.add(at) as *mut std::mem::MaybeUninit<f32>, len)
+    }
+
     /// # Safety
     /// `at` must lie inside the allocation and be written by no one else.
     pub(crate) unsafe fn write(self, at: usize, value: f32) {
