@@ -251,11 +251,13 @@ impl Proj {
             Quantize::None => Proj::Dense { w, b },
             Quantize::Int8 => {
                 let (outputs, inputs) = w.dims2()?;
-                let values = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
                 let bias = b
                     .map(|b| b.to_dtype(DType::F32)?.to_vec1::<f32>())
                     .transpose()?;
-                Proj::Int8(Int8Linear::new(&values, outputs, inputs, bias))
+                let lin = with_cpu_f32(&w.to_dtype(DType::F32)?, |values| {
+                    Int8Linear::new(values, outputs, inputs, bias)
+                })?;
+                Proj::Int8(lin)
             }
         })
     }
@@ -280,8 +282,8 @@ impl Proj {
                 Tensor::from_vec(y, (rows, lin.outputs()), x2.device())?
             }
             Proj::Int8(lin) => {
-                let x = x2.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-                let y = Tensor::from_vec(lin.forward(&x), (rows, lin.outputs()), x2.device())?;
+                let y = with_cpu_f32(&x2.to_dtype(DType::F32)?, |x| lin.forward(x))?;
+                let y = Tensor::from_vec(y, (rows, lin.outputs()), x2.device())?;
                 y.to_dtype(x2.dtype())?
             }
         };
