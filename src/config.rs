@@ -138,6 +138,9 @@ impl MarianConfig {
                 self.activation_function
             );
         }
+        if self.d_model == 0 || self.encoder_ffn_dim == 0 || self.decoder_ffn_dim == 0 {
+            bail!("d_model and the feed-forward sizes must be positive");
+        }
         for (what, heads) in [
             ("encoder", self.encoder_attention_heads),
             ("decoder", self.decoder_attention_heads),
@@ -254,6 +257,7 @@ mod tests {
             r#""static_position_embeddings": false"#,
             r#""model_type": "bart""#,
             r#""activation_function": "tanh""#,
+            r#""encoder_ffn_dim": 0"#,
         ] {
             let err = parse(&format!("{{{base}, {extra}}}")).unwrap_err();
             assert!(!err.to_string().is_empty(), "{extra} accepted");

@@ -48,13 +48,15 @@ impl PackedLinear {
     /// Packs `weights`, row-major `(outputs, inputs)`.
     pub fn new(weights: &[f32], outputs: usize, inputs: usize, bias: Option<Vec<f32>>) -> Self {
         assert_eq!(weights.len(), outputs * inputs, "weight shape");
+        // The model's configuration is checked for positive sizes before any layer is built.
+        assert!(inputs > 0, "a linear layer needs inputs");
         let panel_lanes = inputs * NR / 8;
         let mut panels = vec![Lane::default(); outputs.div_ceil(NR) * panel_lanes];
         panels
             .par_chunks_mut(panel_lanes)
             .enumerate()
             .for_each(|(p, panel)| {
-                let panel: &mut [f32] = bytemuck_lanes(panel);
+                let panel: &mut [f32] = lanes_as_floats_mut(panel);
                 for j in 0..NR.min(outputs - p * NR) {
                     let row = &weights[(p * NR + j) * inputs..][..inputs];
                     for (k, &w) in row.iter().enumerate() {
@@ -96,6 +98,10 @@ impl PackedLinear {
         assert_eq!(x.len() % self.inputs.max(1), 0, "input width");
         let rows = x.len() / self.inputs.max(1);
         let (n, k) = (self.outputs, self.inputs);
+        if rows == 0 || n == 0 {
+            // The tiling below assumes a non-empty result.
+            return Vec::new();
+        }
         let a = pack_rows(x, k);
         let len = rows * n;
         // Every element is written below before the length is set: no zero-fill of a buffer that
@@ -170,7 +176,7 @@ fn pack_rows(x: &[f32], k: usize) -> Vec<f32> {
     a
 }
 
-fn bytemuck_lanes(lanes: &mut [Lane]) -> &mut [f32] {
+fn lanes_as_floats_mut(lanes: &mut [Lane]) -> &mut [f32] {
     // SAFETY: Lane is repr(C) eight f32 with no padding (32 bytes).
     unsafe { std::slice::from_raw_parts_mut(lanes.as_mut_ptr() as *mut f32, lanes.len() * 8) }
 }
@@ -343,6 +349,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn empty_batches_and_layers_give_empty_outputs() {
+        assert!(PackedLinear::new(&[1.0; 8], 2, 4, None)
+            .forward(&[])
+            .is_empty());
+        assert!(PackedLinear::new(&[], 0, 4, None)
+            .forward(&[1.0; 8])
+            .is_empty());
     }
 
     #[test]
