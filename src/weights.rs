@@ -39,7 +39,7 @@ pub fn safetensors_f32(
     device: &Device,
 ) -> Result<Option<VarBuilder<'static>>> {
     let file = open(path).with_context(|| format!("{}: cannot read weights", path.display()))?;
-    Ok(file.map(|f| VarBuilder::from_backend(Box::new(f), dtype, device.clone())))
+    Ok(file.map(|f| TakeOnce::File(f).builder(dtype, device)))
 }
 
 /// A `VarBuilder` over tensors already in memory that hands each out once and forgets it: candle's
@@ -50,11 +50,15 @@ pub fn take_once(
     dtype: DType,
     device: &Device,
 ) -> VarBuilder<'static> {
-    VarBuilder::from_backend(
-        Box::new(TakeOnce(Mutex::new(tensors))),
-        dtype,
-        device.clone(),
-    )
+    TakeOnce::Loaded(Mutex::new(tensors)).builder(dtype, device)
+}
+
+/// The tensors behind a `VarBuilder` that hands each out once and forgets it.
+enum TakeOnce {
+    /// Read from the file when asked for.
+    File(SafetensorsF32),
+    /// Already in memory.
+    Loaded(Mutex<HashMap<String, Tensor>>),
 }
 
 struct SafetensorsF32 {
@@ -131,39 +135,16 @@ impl SafetensorsF32 {
     }
 }
 
-impl SimpleBackend for SafetensorsF32 {
-    fn get(
-        &self,
-        shape: Shape,
-        name: &str,
-        _: candle_nn::Init,
-        dtype: DType,
-        device: &Device,
-    ) -> candle_core::Result<Tensor> {
-        checked(self.read(name)?, shape, name)?
-            .to_device(device)?
-            .to_dtype(dtype)
-    }
-
-    fn get_unchecked(
-        &self,
-        name: &str,
-        dtype: DType,
-        device: &Device,
-    ) -> candle_core::Result<Tensor> {
-        self.read(name)?.to_device(device)?.to_dtype(dtype)
-    }
-
-    fn contains_tensor(&self, name: &str) -> bool {
-        lock(&self.entries).contains_key(name)
-    }
-}
-
-struct TakeOnce(Mutex<HashMap<String, Tensor>>);
-
 impl TakeOnce {
+    fn builder(self, dtype: DType, device: &Device) -> VarBuilder<'static> {
+        VarBuilder::from_backend(Box::new(self), dtype, device.clone())
+    }
+
     fn take(&self, name: &str) -> candle_core::Result<Tensor> {
-        lock(&self.0).remove(name).ok_or_else(|| not_found(name))
+        match self {
+            TakeOnce::File(file) => file.read(name),
+            TakeOnce::Loaded(map) => lock(map).remove(name).ok_or_else(|| not_found(name)),
+        }
     }
 }
 
@@ -176,9 +157,15 @@ impl SimpleBackend for TakeOnce {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        checked(self.take(name)?, shape, name)?
-            .to_device(device)?
-            .to_dtype(dtype)
+        let tensor = self.take(name)?;
+        if tensor.shape() != &shape {
+            return Err(candle_core::Error::UnexpectedShape {
+                msg: format!("shape mismatch for {name}"),
+                expected: shape,
+                got: tensor.shape().clone(),
+            });
+        }
+        tensor.to_device(device)?.to_dtype(dtype)
     }
 
     fn get_unchecked(
@@ -191,7 +178,10 @@ impl SimpleBackend for TakeOnce {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        lock(&self.0).contains_key(name)
+        match self {
+            TakeOnce::File(file) => lock(&file.entries).contains_key(name),
+            TakeOnce::Loaded(map) => lock(map).contains_key(name),
+        }
     }
 }
 
@@ -201,17 +191,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn not_found(name: &str) -> candle_core::Error {
     candle_core::Error::Msg(format!("cannot find tensor {name} (or it was read twice)"))
-}
-
-fn checked(tensor: Tensor, shape: Shape, name: &str) -> candle_core::Result<Tensor> {
-    if tensor.shape() != &shape {
-        return Err(candle_core::Error::UnexpectedShape {
-            msg: format!("shape mismatch for {name}"),
-            expected: shape,
-            got: tensor.shape().clone(),
-        });
-    }
-    Ok(tensor)
 }
 
 #[cfg(test)]
