@@ -22,6 +22,8 @@ pub mod pipeline;
 pub mod pth;
 pub mod reassemble;
 pub mod segment;
+#[cfg(test)]
+mod test_util;
 pub mod tokenizer;
 pub mod translator;
 pub mod vecmath;
