@@ -116,6 +116,10 @@ impl Int8Linear {
 
     /// `x` is row-major `(rows, inputs)`; returns row-major `(rows, outputs)`.
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        self.forward_with(kernel_for_cpu(), x)
+    }
+
+    fn forward_with(&self, kernel: Kernel, x: &[f32]) -> Vec<f32> {
         assert_eq!(x.len() % self.inputs, 0, "input width");
         let rows = x.len() / self.inputs;
         let xq = quantize_rows(x, self.inputs, self.stride, ACTIVATION_LEVELS, |v| {
@@ -126,43 +130,71 @@ impl Int8Linear {
         // can be megabytes (the output projection).
         let mut y: Vec<f32> = Vec::with_capacity(len);
         let out = OutPtr(y.as_mut_ptr());
-        let kernel = kernel_for_cpu();
+        let zeros = [0f32; ROWS_PER_TASK];
         (0..self.outputs.div_ceil(ROWS_PER_TASK))
             .into_par_iter()
             .for_each(|task| {
                 let first = task * ROWS_PER_TASK;
                 let last = (first + ROWS_PER_TASK).min(self.outputs);
-                let cols = last - first;
-                let mut dots = vec![0i32; rows * cols];
-                let block = &self.weights[first * self.stride..last * self.stride];
-                kernel(&xq.values, block, self.stride, &mut dots);
-                let scales = &self.scales[first..last];
-                let offsets = &self.offsets[first..last];
-                let zeros = [0f32; ROWS_PER_TASK];
-                let bias = self
-                    .bias
-                    .as_ref()
-                    .map_or(&zeros[..cols], |b| &b[first..last]);
-                for (r, row_dots) in dots.chunks(cols).enumerate() {
-                    let xs = xq.scales[r];
-                    // SAFETY: tasks own disjoint column ranges, and the `cols` elements from
-                    // (r, first) lie inside the (rows, outputs) allocation.
-                    let dst = unsafe { out.slice(r * self.outputs + first, cols) };
-                    // Slices of one length, so that this loop vectorizes.
-                    for ((((d, &dot), &o), &w), &b) in dst
-                        .iter_mut()
-                        .zip(row_dots)
-                        .zip(offsets)
-                        .zip(scales)
-                        .zip(bias)
-                    {
-                        d.write((dot + o) as f32 * (xs * w) + b);
-                    }
-                }
+                let block = Block {
+                    x: &xq.values,
+                    x_scales: &xq.scales,
+                    w: &self.weights[first * self.stride..last * self.stride],
+                    w_scales: &self.scales[first..last],
+                    offsets: &self.offsets[first..last],
+                    bias: self
+                        .bias
+                        .as_ref()
+                        .map_or(&zeros[..last - first], |b| &b[first..last]),
+                    stride: self.stride,
+                    // SAFETY: `first` < outputs, inside the (rows, outputs) allocation.
+                    out: unsafe { out.offset(first) },
+                    ldo: self.outputs,
+                };
+                // SAFETY: tasks own disjoint column ranges `first..last` of every row.
+                unsafe { kernel(&block) };
             });
         // SAFETY: the tasks above wrote all rows × outputs elements.
         unsafe { y.set_len(len) };
         y
+    }
+}
+
+/// One task's share of a forward pass: every activation row against a block of weight rows,
+/// written to the matching columns of the output.
+struct Block<'a> {
+    /// Quantized activation rows, `stride` bytes each.
+    x: &'a [u8],
+    x_scales: &'a [f32],
+    /// The block's weight rows, `stride` bytes each, and their per-row terms.
+    w: &'a [i8],
+    w_scales: &'a [f32],
+    offsets: &'a [i32],
+    bias: &'a [f32],
+    stride: usize,
+    /// Output element (row 0, first column of the block); rows are `ldo` apart.
+    out: OutPtr,
+    ldo: usize,
+}
+
+impl Block<'_> {
+    fn rows(&self) -> usize {
+        self.x.len() / self.stride
+    }
+
+    fn cols(&self) -> usize {
+        self.w.len() / self.stride
+    }
+
+    /// The output for activation row `r` and weight row `c`, from their integer dot product.
+    fn scale(&self, r: usize, c: usize, dot: i32) -> f32 {
+        (dot + self.offsets[c]) as f32 * (self.x_scales[r] * self.w_scales[c]) + self.bias[c]
+    }
+
+    /// # Safety
+    /// Element `(r, c)` must lie inside the output and be written by no one else.
+    unsafe fn write(&self, r: usize, c: usize, value: f32) {
+        self.out.write(r * self.ldo + c, value);
     }
 }
 
@@ -174,16 +206,12 @@ unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
 impl OutPtr {
-    /// `len` elements from `at`, possibly not yet initialized.
+    /// The buffer from element `at` on.
     ///
     /// # Safety
-    /// They must lie inside the allocation and be written by no one else while the slice lives.
-    pub(crate) unsafe fn slice<'a>(
-        self,
-        at: usize,
-        len: usize,
-    ) -> &'a mut [std::mem::MaybeUninit<f32>] {
-        std::slice::from_raw_parts_mut(self.0.add(at) as *mut std::mem::MaybeUninit<f32>, len)
+    /// `at` must lie inside the allocation.
+    pub(crate) unsafe fn offset(self, at: usize) -> Self {
+        Self(self.0.add(at))
     }
 
     /// # Safety
@@ -193,30 +221,36 @@ impl OutPtr {
     }
 }
 
-/// Integer dot products of every activation row with every weight row, into `(rows, weight rows)`.
-type Kernel = fn(&[u8], &[i8], usize, &mut [i32]);
+/// Writes a [`Block`]'s outputs.
+///
+/// # Safety
+/// The block's output elements must be written by no one else meanwhile.
+type Kernel = unsafe fn(&Block);
 
 fn kernel_for_cpu() -> Kernel {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
-            return avx2::dots;
+            return avx2::block;
         }
     }
-    portable_dots
+    portable_block
 }
 
-fn portable_dots(x: &[u8], w: &[i8], stride: usize, out: &mut [i32]) {
-    let n = w.len() / stride;
-    for (xr, out_row) in x.chunks(stride).zip(out.chunks_mut(n)) {
-        for (wr, o) in w.chunks(stride).zip(out_row) {
-            *o = xr.iter().zip(wr).map(|(&a, &b)| a as i32 * b as i32).sum();
+/// # Safety
+/// As for [`Kernel`].
+unsafe fn portable_block(b: &Block) {
+    for (r, xr) in b.x.chunks(b.stride).enumerate() {
+        for (c, wr) in b.w.chunks(b.stride).enumerate() {
+            let dot = xr.iter().zip(wr).map(|(&a, &w)| a as i32 * w as i32).sum();
+            b.write(r, c, b.scale(r, c, dot));
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::Block;
     use std::arch::x86_64::*;
 
     /// Activation rows per micro-kernel call.
@@ -224,88 +258,121 @@ mod avx2 {
     /// Weight rows per micro-kernel call.
     const NR: usize = 2;
 
-    pub fn dots(x: &[u8], w: &[i8], stride: usize, out: &mut [i32]) {
-        // SAFETY: only chosen after `is_x86_feature_detected!("avx2")`.
-        unsafe { dots_avx2(x, w, stride, out) }
+    /// # Safety
+    /// As for [`super::Kernel`]; only chosen after `is_x86_feature_detected!("avx2")`.
+    pub unsafe fn block(b: &Block) {
+        block_avx2(b)
     }
 
     #[target_feature(enable = "avx2")]
-    unsafe fn dots_avx2(x: &[u8], w: &[i8], stride: usize, out: &mut [i32]) {
-        let rows = x.len() / stride;
-        let n = w.len() / stride;
+    unsafe fn block_avx2(b: &Block) {
+        let (rows, n, stride) = (b.rows(), b.cols(), b.stride);
         // Activation rows in blocks that stay in L1 while the task's weight rows pass over them.
         let block_rows = ((32 << 10) / stride / MR).max(1) * MR;
         for i0 in (0..rows).step_by(block_rows) {
             let i1 = (i0 + block_rows).min(rows);
-            let mut j = 0;
-            while j < n {
+            for j in (0..n).step_by(NR) {
                 let nr = (n - j).min(NR);
-                let ws = &w[j * stride..(j + nr) * stride];
-                let mut i = i0;
-                while i < i1 {
+                let ws = &b.w[j * stride..(j + nr) * stride];
+                for i in (i0..i1).step_by(MR) {
                     let mr = (i1 - i).min(MR);
-                    let xs = &x[i * stride..(i + mr) * stride];
-                    let mut block = [[0i32; NR]; MR];
-                    match (mr, nr) {
-                        (MR, NR) => block = micro::<MR, NR>(xs, ws, stride),
-                        _ => {
-                            for (a, block_row) in block.iter_mut().enumerate().take(mr) {
-                                for (b, value) in block_row.iter_mut().enumerate().take(nr) {
-                                    *value = micro::<1, 1>(
-                                        &xs[a * stride..(a + 1) * stride],
-                                        &ws[b * stride..(b + 1) * stride],
-                                        stride,
-                                    )[0][0];
-                                }
-                            }
+                    let xs = &b.x[i * stride..(i + mr) * stride];
+                    if (mr, nr) == (MR, NR) {
+                        full_tile(b, i, j, micro::<MR, NR>(xs, ws, stride));
+                        continue;
+                    }
+                    for a in 0..mr {
+                        for c in 0..nr {
+                            let [[acc]] = micro::<1, 1>(
+                                &xs[a * stride..(a + 1) * stride],
+                                &ws[c * stride..(c + 1) * stride],
+                                stride,
+                            );
+                            b.write(i + a, j + c, b.scale(i + a, j + c, hsum(acc)));
                         }
                     }
-                    for (a, block_row) in block.iter().enumerate().take(mr) {
-                        out[(i + a) * n + j..(i + a) * n + j + nr]
-                            .copy_from_slice(&block_row[..nr]);
-                    }
-                    i += mr;
                 }
-                j += nr;
             }
         }
     }
 
-    /// `M` activation rows against `N` weight rows, each `stride` bytes (a multiple of 32).
+    /// Reduces a full tile's eight accumulators at once and writes its outputs, computed as
+    /// [`Block::scale`] computes them (same operations, same order, so the same floats).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn full_tile(b: &Block, i: usize, j: usize, acc: [[__m256i; NR]; MR]) {
+        // After two rounds of pairwise sums each lane holds one (row, column) half-sum, ordered
+        // (0,0) (0,1) (1,0) (1,1) (2,0) … in each 128-bit half; adding the halves completes them.
+        let h: [__m256i; MR] = std::array::from_fn(|a| _mm256_hadd_epi32(acc[a][0], acc[a][1]));
+        let g0 = _mm256_hadd_epi32(h[0], h[1]);
+        let g1 = _mm256_hadd_epi32(h[2], h[3]);
+        let dots = _mm256_add_epi32(
+            _mm256_permute2x128_si256::<0x20>(g0, g1),
+            _mm256_permute2x128_si256::<0x31>(g0, g1),
+        );
+        let per_col = |v: &[f32]| {
+            _mm256_setr_ps(
+                v[j],
+                v[j + 1],
+                v[j],
+                v[j + 1],
+                v[j],
+                v[j + 1],
+                v[j],
+                v[j + 1],
+            )
+        };
+        let offsets = &b.offsets[j..j + 2];
+        let offsets = _mm256_setr_epi32(
+            offsets[0], offsets[1], offsets[0], offsets[1], offsets[0], offsets[1], offsets[0],
+            offsets[1],
+        );
+        let xs = &b.x_scales[i..i + MR];
+        let x_scales = _mm256_setr_ps(xs[0], xs[0], xs[1], xs[1], xs[2], xs[2], xs[3], xs[3]);
+        let scales = _mm256_mul_ps(x_scales, per_col(b.w_scales));
+        let values = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(dots, offsets)), scales),
+            per_col(b.bias),
+        );
+        let mut out = [0f32; MR * NR];
+        _mm256_storeu_ps(out.as_mut_ptr(), values);
+        for (a, pair) in out.chunks(NR).enumerate() {
+            for (c, &v) in pair.iter().enumerate() {
+                b.write(i + a, j + c, v);
+            }
+        }
+    }
+
+    /// `M` activation rows against `N` weight rows, each `stride` bytes (a multiple of 32): per
+    /// pair, eight partial sums of the dot product.
     #[target_feature(enable = "avx2")]
     #[inline]
     unsafe fn micro<const M: usize, const N: usize>(
         x: &[u8],
         w: &[i8],
         stride: usize,
-    ) -> [[i32; N]; M] {
+    ) -> [[__m256i; N]; M] {
         let ones = _mm256_set1_epi16(1);
         let mut acc = [[_mm256_setzero_si256(); N]; M];
         let mut k = 0;
         while k < stride {
             let mut wv = [_mm256_setzero_si256(); N];
-            for (b, v) in wv.iter_mut().enumerate() {
-                let at = w.as_ptr().add(b * stride + k);
+            for (c, v) in wv.iter_mut().enumerate() {
+                let at = w.as_ptr().add(c * stride + k);
                 *v = _mm256_loadu_si256(at as *const __m256i);
                 // The next weight rows, for the first pass over them (they come from memory).
                 _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(N * stride));
             }
             for (a, acc_row) in acc.iter_mut().enumerate() {
                 let xv = _mm256_loadu_si256(x.as_ptr().add(a * stride + k) as *const __m256i);
-                for (b, acc_ab) in acc_row.iter_mut().enumerate() {
-                    let pairs = _mm256_maddubs_epi16(xv, wv[b]);
-                    *acc_ab = _mm256_add_epi32(*acc_ab, _mm256_madd_epi16(pairs, ones));
+                for (c, acc_ac) in acc_row.iter_mut().enumerate() {
+                    let pairs = _mm256_maddubs_epi16(xv, wv[c]);
+                    *acc_ac = _mm256_add_epi32(*acc_ac, _mm256_madd_epi16(pairs, ones));
                 }
             }
             k += 32;
         }
-        let mut out = [[0i32; N]; M];
-        for a in 0..M {
-            for b in 0..N {
-                out[a][b] = hsum(acc[a][b]);
-            }
-        }
-        out
+        acc
     }
 
     #[target_feature(enable = "avx2")]
@@ -324,26 +391,33 @@ mod tests {
     use crate::test_util::pseudo_random;
 
     #[test]
-    fn cpu_kernel_equals_portable_integers() {
-        // Odd sizes exercise the padding and the micro-kernel's edges; extreme values check that
-        // no pair of products saturates.
-        for (rows, n, k) in [(5, 7, 70), (4, 2, 32), (1, 33, 512), (9, 5, 3)] {
+    fn cpu_kernel_equals_portable_kernel() {
+        // Odd sizes exercise the padding and the tiles' edges; extreme values check that no pair
+        // of products saturates. The integers are exact and the scaling is the same operations,
+        // so the outputs are the same floats.
+        for (rows, n, k) in [
+            (5, 7, 70),
+            (4, 2, 32),
+            (8, 4, 64),
+            (1, 33, 512),
+            (9, 5, 3),
+            (0, 3, 8),
+        ] {
             let mut x = pseudo_random(rows * k, 1);
-            x[0] = -1.0;
-            x[1] = -1.0;
             let mut w = pseudo_random(n * k, 2);
-            w[0] = 1.0;
-            w[1] = 1.0;
-            let stride = k.div_ceil(LANE) * LANE;
-            let xq = quantize_rows(&x, k, stride, ACTIVATION_LEVELS, |v| {
-                (v as i32 + ACTIVATION_BIAS) as u8
-            })
-            .values;
-            let wq = quantize_rows(&w, k, stride, WEIGHT_LEVELS, |v| v as i8).values;
-            let (mut got, mut want) = (vec![0; rows * n], vec![0; rows * n]);
-            kernel_for_cpu()(&xq, &wq, stride, &mut got);
-            portable_dots(&xq, &wq, stride, &mut want);
-            assert_eq!(got, want);
+            if rows > 0 {
+                x[..2].fill(-1.0);
+                w[..2].fill(1.0);
+            }
+            let bias: Vec<f32> = (0..n).map(|i| i as f32 * 0.25 - 1.0).collect();
+            for bias in [None, Some(bias)] {
+                let lin = Int8Linear::new(&w, n, k, bias);
+                let got = lin.forward_with(kernel_for_cpu(), &x);
+                let want = lin.forward_with(portable_block, &x);
+                assert_eq!(got.len(), rows * n);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{rows}x{n}x{k}");
+            }
         }
     }
 
