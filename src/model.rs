@@ -200,12 +200,24 @@ enum Activation {
 }
 
 impl Activation {
-    fn apply(self, x: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Activation::Swish => x.silu(),
-            Activation::Gelu => x.gelu_erf(),
-            Activation::Relu => x.relu(),
-        }
+    fn apply(self, x: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Activation::Swish if is_cpu_f32(x) => {
+                let mut values = with_cpu_f32(x, |v| v.to_vec())?;
+                // The encoder's activations are megabytes; a decoding step's are not worth a hand-off.
+                if values.len() >= 1 << 16 {
+                    values
+                        .par_chunks_mut(1 << 14)
+                        .for_each(crate::vecmath::silu);
+                } else {
+                    crate::vecmath::silu(&mut values);
+                }
+                Tensor::from_vec(values, x.dims(), x.device())?
+            }
+            Activation::Swish => x.silu()?,
+            Activation::Gelu => x.gelu_erf()?,
+            Activation::Relu => x.relu()?,
+        })
     }
 }
 
@@ -546,11 +558,7 @@ impl OneQuery<'_> {
                 *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * len + t]);
             }
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for s in &mut scores {
-                *s = (*s - max).exp();
-                sum += *s;
-            }
+            let sum = crate::vecmath::exp_shifted(&mut scores, max);
             for (t, s) in scores.iter().enumerate() {
                 let p = s / sum;
                 for (o, x) in o.iter_mut().zip(value(t)) {
