@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{InputFormat, Job, TranslateConfig};
@@ -33,9 +33,20 @@ pub struct Outcome {
 /// translated. A folder run goes on past bad files and counts them in the outcome.
 pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
     if let Some(n) = config.threads {
-        // Candle's CPU kernels size their thread pools from this; set before any tensor work.
+        // Candle's CPU kernels and rayon size their thread pools from this; set before any work.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
+    // The run itself is one of the pool's threads, so that a parallel loop (dozens per decoding
+    // step) starts on it at once and wakes one other thread, instead of being handed to the pool
+    // while the caller waits. The stack matches the main thread's.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build()
+        .context("starting the worker threads")?;
+    pool.install(|| run(config))
+}
+
+fn run(config: &TranslateConfig) -> Result<Outcome> {
     match &config.job {
         Job::Single { input, output } => {
             // Read and check the input before the (slow) model load, so bad input fails fast.
