@@ -204,8 +204,7 @@ impl Activation {
         Ok(match self {
             Activation::Swish if is_cpu_f32(x) => {
                 let mut values = with_cpu_f32(x, |v| v.to_vec())?;
-                // The encoder's activations are megabytes; a decoding step's are not worth a hand-off.
-                if values.len() >= 1 << 16 {
+                if values.len() >= PARALLEL_ELEMENTS {
                     values
                         .par_chunks_mut(1 << 14)
                         .for_each(crate::vecmath::silu);
@@ -421,6 +420,10 @@ impl KvRows<'_> {
         }
     }
 }
+
+/// Elementwise passes here go parallel from this many elements: the encoder's activations are
+/// megabytes, while a decoding step's few rows are less work than handing them to other threads.
+const PARALLEL_ELEMENTS: usize = 1 << 16;
 
 /// Whether `t` is f32 on the CPU: where the hand-written passes here apply.
 fn is_cpu_f32(t: &Tensor) -> bool {
@@ -651,8 +654,7 @@ fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tensor> {
             *o = (*o - mean) * inv_std * g + b;
         }
     };
-    // A decoding step's few rows are less work than handing them to other threads.
-    if n >= 1 << 16 {
+    if n >= PARALLEL_ELEMENTS {
         out.par_chunks_mut(d)
             .zip(hs.par_chunks(d).zip(xs.par_chunks(d)))
             .for_each(row);
