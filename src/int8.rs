@@ -15,6 +15,8 @@
 
 use rayon::prelude::*;
 
+use crate::buffers::{zeroed_on_huge_pages, OutPtr};
+
 /// Inner dimension padding: one AVX2 register of bytes.
 const LANE: usize = 32;
 /// Weight rows handed to one parallel task: enough work per task, a block that stays in L1.
@@ -46,15 +48,17 @@ struct Quantized<T> {
     scales: Vec<f32>,
 }
 
+/// Quantizes the rows of `x` into `values`, zeroed and `rows × stride` long.
 fn quantize_rows<T: Copy + Default + Send>(
     x: &[f32],
     cols: usize,
     stride: usize,
     levels: f32,
     store: impl Fn(f32) -> T + Sync,
+    mut values: Vec<T>,
 ) -> Quantized<T> {
     let rows = x.len() / cols.max(1);
-    let mut values = vec![T::default(); rows * stride];
+    assert_eq!(values.len(), rows * stride, "quantized buffer size");
     let mut scales = vec![0f32; rows];
     let quantize_row = |((src, dst), scale): ((&[f32], &mut [T]), &mut f32)| {
         let amax = src.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -91,7 +95,14 @@ impl Int8Linear {
     pub fn new(weights: &[f32], outputs: usize, inputs: usize, bias: Option<Vec<f32>>) -> Self {
         assert_eq!(weights.len(), outputs * inputs, "weight shape");
         let stride = inputs.div_ceil(LANE) * LANE;
-        let q = quantize_rows(weights, inputs, stride, WEIGHT_LEVELS, |v| v as i8);
+        let q = quantize_rows(
+            weights,
+            inputs,
+            stride,
+            WEIGHT_LEVELS,
+            |v| v as i8,
+            zeroed_on_huge_pages(outputs * stride),
+        );
         // The activations' bias adds ACTIVATION_BIAS · Σw to every dot product: removed again in
         // the epilogue.
         let offsets = q
@@ -122,9 +133,14 @@ impl Int8Linear {
     fn forward_with(&self, kernel: Kernel, x: &[f32]) -> Vec<f32> {
         assert_eq!(x.len() % self.inputs, 0, "input width");
         let rows = x.len() / self.inputs;
-        let xq = quantize_rows(x, self.inputs, self.stride, ACTIVATION_LEVELS, |v| {
-            (v as i32 + ACTIVATION_BIAS) as u8
-        });
+        let xq = quantize_rows(
+            x,
+            self.inputs,
+            self.stride,
+            ACTIVATION_LEVELS,
+            |v| (v as i32 + ACTIVATION_BIAS) as u8,
+            vec![0; rows * self.stride],
+        );
         let len = rows * self.outputs;
         // Every element is written below before the length is set: no zero-fill of a buffer that
         // can be megabytes (the output projection).
@@ -195,29 +211,6 @@ impl Block<'_> {
     /// Element `(r, c)` must lie inside the output and be written by no one else.
     unsafe fn write(&self, r: usize, c: usize, value: f32) {
         self.out.write(r * self.ldo + c, value);
-    }
-}
-
-/// An output buffer shared by parallel tasks, each writing its own elements.
-#[derive(Clone, Copy)]
-pub(crate) struct OutPtr(pub(crate) *mut f32);
-// SAFETY: tasks write disjoint elements, and `forward` waits for all of them before reading.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
-
-impl OutPtr {
-    /// The buffer from element `at` on.
-    ///
-    /// # Safety
-    /// `at` must lie inside the allocation.
-    pub(crate) unsafe fn offset(self, at: usize) -> Self {
-        Self(self.0.add(at))
-    }
-
-    /// # Safety
-    /// `at` must lie inside the allocation and be written by no one else.
-    pub(crate) unsafe fn write(self, at: usize, value: f32) {
-        self.0.add(at).write(value);
     }
 }
 

@@ -8,6 +8,7 @@
 //! [`Translator`] is the library entry point; [`cli`] and [`pipeline`] drive it from the command line.
 
 pub mod batch;
+pub mod buffers;
 pub mod cli;
 pub mod config;
 pub mod decode;

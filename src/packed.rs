@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::int8::OutPtr;
+use crate::buffers::{zeroed_on_huge_pages, OutPtr};
 
 /// Output columns per panel: two AVX registers.
 pub const NR: usize = 16;
@@ -51,7 +51,7 @@ impl PackedLinear {
         // The model's configuration is checked for positive sizes before any layer is built.
         assert!(inputs > 0, "a linear layer needs inputs");
         let panel_lanes = inputs * NR / 8;
-        let mut panels = vec![Lane::default(); outputs.div_ceil(NR) * panel_lanes];
+        let mut panels: Vec<Lane> = zeroed_on_huge_pages(outputs.div_ceil(NR) * panel_lanes);
         panels
             .par_chunks_mut(panel_lanes)
             .enumerate()
