@@ -86,11 +86,17 @@ fn greedy(
             values: mut flat,
             vocab,
         } = model.decode_step(&tokens, &encoded, &mut cache)?;
+        // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a greedy run.
+        let chosen: Vec<u32> = flat
+            .par_chunks_mut(vocab)
+            .map(|row| {
+                process(row, cur_len, special.eos, opts);
+                argmax(row)
+            })
+            .collect();
         let mut keep = Vec::new();
         let mut next_tokens = Vec::new();
-        for (r, row) in flat.chunks_mut(vocab).enumerate() {
-            process(row, cur_len, special.eos, opts);
-            let token = argmax(row);
+        for (r, token) in chosen.into_iter().enumerate() {
             outputs[active[r]].push(token);
             if token != special.eos && cur_len + 1 < opts.max_length {
                 keep.push(r as u32);
@@ -108,20 +114,16 @@ fn greedy(
     Ok(outputs)
 }
 
-/// First index of the maximum, as `torch.argmax`.
+/// First index of the maximum, as `torch.argmax` (NaN aside, which is skipped here); 0 for a row
+/// without a number.
 fn argmax(row: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, &x) in row.iter().enumerate() {
-        if x > row[best] {
-            best = i;
-        }
-    }
-    best as u32
+    let max = crate::vecmath::max(row);
+    row.iter().position(|&x| x == max).unwrap_or(0) as u32
 }
 
 /// In-place log-softmax of one row; the normaliser is summed in f64.
 fn log_softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = crate::vecmath::max(row);
     let sum = crate::vecmath::sum_exp(row, max);
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
@@ -323,6 +325,24 @@ mod tests {
         let last = after(5);
         assert_eq!(last[0], 0.0);
         assert!(last[1..].iter().all(|x| *x == f32::NEG_INFINITY));
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum_at_any_position() {
+        // Lengths around the eight-lane blocks, the maximum in a block and in the tail, twice.
+        for len in [1, 7, 8, 9, 17, 40] {
+            for at in 0..len {
+                let mut row: Vec<f32> = (0..len).map(|i| -(i as f32) * 0.5).collect();
+                row[at] = 3.0;
+                assert_eq!(argmax(&row), at as u32, "len {len}, max at {at}");
+                if at + 1 < len {
+                    row[len - 1] = 3.0;
+                    assert_eq!(argmax(&row), at as u32, "len {len}, tie at {at}");
+                }
+            }
+        }
+        assert_eq!(argmax(&[f32::NEG_INFINITY; 10]), 0);
+        assert_eq!(argmax(&[f32::NAN, 1.0, 2.0, f32::NAN]), 2, "NaN skipped");
     }
 
     #[test]
