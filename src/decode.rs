@@ -49,8 +49,9 @@ pub fn generate(
 
 /// Applies transformers' logits processors in their order: EOS banned before `min_new_tokens`
 /// (`MinNewTokensLengthLogitsProcessor`), banned tokens (`NoBadWordsLogitsProcessor`), and at the last
-/// position only EOS left (`ForcedEOSTokenLogitsProcessor`).
-fn process(row: &mut [f32], cur_len: usize, eos: u32, opts: &DecodeOptions) {
+/// position only EOS left (`ForcedEOSTokenLogitsProcessor`), at `forced` (0, or in beam search the
+/// hypothesis' score that transformers adds to the processed row afterwards).
+fn process(row: &mut [f32], cur_len: usize, eos: u32, opts: &DecodeOptions, forced: f32) {
     if cur_len - 1 < opts.min_new_tokens {
         row[eos as usize] = f32::NEG_INFINITY;
     }
@@ -62,7 +63,7 @@ fn process(row: &mut [f32], cur_len: usize, eos: u32, opts: &DecodeOptions) {
     if let Some(eos) = opts.forced_eos {
         if cur_len + 1 == opts.max_length {
             row.fill(f32::NEG_INFINITY);
-            row[eos as usize] = 0.0;
+            row[eos as usize] = forced;
         }
     }
 }
@@ -90,7 +91,7 @@ fn greedy(
         let chosen: Vec<u32> = flat
             .par_chunks_mut(vocab)
             .map(|row| {
-                process(row, cur_len, special.eos, opts);
+                process(row, cur_len, special.eos, opts, 0.0);
                 argmax(row)
             })
             .collect();
@@ -121,13 +122,13 @@ fn argmax(row: &[f32]) -> u32 {
     row.iter().position(|&x| x == max).unwrap_or(0) as u32
 }
 
-/// In-place log-softmax of one row; the normaliser is summed in f64.
-fn log_softmax(row: &mut [f32]) {
+/// In-place log-softmax of one row plus `score`, in one pass; the normaliser is summed in f64.
+fn log_softmax_plus(row: &mut [f32], score: f32) {
     let max = crate::vecmath::max(row);
     let sum = crate::vecmath::sum_exp(row, max);
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
-        *x = *x - max - log_sum;
+        *x = *x - max - log_sum + score;
     }
 }
 
@@ -179,11 +180,12 @@ fn beam(
             .par_chunks_mut(k * vocab)
             .zip(active.par_iter())
             .map(|(rows, &item_index)| {
+                // transformers adds the running score after the processors; their bans (−∞)
+                // and forced EOS are the same when applied after it, and the row is read once less.
                 for (b, row) in rows.chunks_mut(vocab).enumerate() {
-                    log_softmax(row);
-                    process(row, cur_len, special.eos, opts);
                     let running = items[item_index].running[b].1;
-                    row.iter_mut().for_each(|x| *x += running);
+                    log_softmax_plus(row, running);
+                    process(row, cur_len, special.eos, opts, running);
                 }
                 top_k(rows, 2 * k)
             })
@@ -278,14 +280,25 @@ fn sort_desc<T>(v: &mut [T], key: impl Fn(&T) -> f32) {
 
 /// The `k` largest values of `scores` as (index, value), best first.
 fn top_k(scores: &[f32], k: usize) -> Vec<(usize, f32)> {
+    /// Once `k` are held, almost every block holds nothing better: one vector comparison per
+    /// block skips it, where a loop that can leave at each element tests them one by one.
+    const BLOCK: usize = 64;
     let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
-    for (i, &x) in scores.iter().enumerate() {
-        if best.len() == k && x <= best[k - 1].1 {
-            continue;
+    for (start, block) in (0..).step_by(BLOCK).zip(scores.chunks(BLOCK)) {
+        if best.len() == k {
+            let worst = best[k - 1].1;
+            if !block.iter().fold(false, |any, &x| any | (x > worst)) {
+                continue;
+            }
         }
-        let at = best.iter().position(|b| x > b.1).unwrap_or(best.len());
-        best.insert(at, (i, x));
-        best.truncate(k);
+        for (i, &x) in (start..).zip(block) {
+            if best.len() == k && x <= best[k - 1].1 {
+                continue;
+            }
+            let at = best.iter().position(|b| x > b.1).unwrap_or(best.len());
+            best.insert(at, (i, x));
+            best.truncate(k);
+        }
     }
     best
 }
@@ -301,6 +314,20 @@ mod tests {
     }
 
     #[test]
+    fn top_k_equals_a_full_sort_across_blocks() {
+        // Few distinct values, so that ties fall inside and across the 64-element blocks.
+        let scores: Vec<f32> = crate::test_util::pseudo_random(1000, 9)
+            .iter()
+            .map(|x| (x * 6.0).round())
+            .collect();
+        let mut want: Vec<(usize, f32)> = scores.iter().copied().enumerate().collect();
+        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for k in [1, 2, 8, 70] {
+            assert_eq!(top_k(&scores, k), want[..k], "k = {k}");
+        }
+    }
+
+    #[test]
     fn processors_ban_pad_delay_eos_and_force_it_last() {
         let opts = DecodeOptions {
             num_beams: 1,
@@ -313,7 +340,7 @@ mod tests {
         let logits = [5.0, 2.0, 1.0, 9.0];
         let after = |cur_len| {
             let mut row = logits.to_vec();
-            process(&mut row, cur_len, 0, &opts);
+            process(&mut row, cur_len, 0, &opts, 0.0);
             row
         };
         assert_eq!(
