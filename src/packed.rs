@@ -13,6 +13,8 @@
 //! The table can also be read back a row at a time ([`PackedLinear::row_into`]), so that the tied
 //! embedding table does not have to be kept twice.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::buffers::{zeroed_on_huge_pages, OutPtr};
@@ -27,6 +29,9 @@ const MR: usize = 6;
 const KC: usize = 256;
 /// Activation rows per task, a multiple of [`MR`]: a `MC × KC` block (120 KiB) stays in L2.
 const MC: usize = 120;
+/// Activations packed in parallel from this many floats (a decoding step's few rows are less work
+/// than handing them to the other threads).
+const PARALLEL_PACK: usize = 1 << 16;
 
 /// Eight floats aligned to 32 bytes, so that the kernel's vector loads never straddle lines.
 #[derive(Clone, Copy, Default)]
@@ -129,18 +134,35 @@ impl PackedLinear {
                 for k0 in (0..k).step_by(KC) {
                     let kc = KC.min(k - k0);
                     let b = &panel[k0 * NR..(k0 + kc) * NR];
+                    // The block after this one in memory: this panel's next k block, or the next
+                    // panel's first.
+                    let next_lines = if k0 + kc < k {
+                        KC.min(k - k0 - kc)
+                    } else {
+                        KC.min(k)
+                    };
+                    let next = b.as_ptr().wrapping_add(kc * NR);
+                    let passes = (r1 - r0).div_ceil(MR);
                     for r in (r0..r1).step_by(MR) {
                         let mr = MR.min(r1 - r);
                         let a = &a[(r * k + k0 * MR)..][..kc * MR];
                         let start = (k0 == 0).then_some(start);
+                        let pass = (r - r0) / MR;
+                        let (l0, l1) =
+                            (pass * next_lines / passes, (pass + 1) * next_lines / passes);
+                        let prefetch = Prefetch {
+                            at: next.wrapping_add(l0 * NR),
+                            lines: l1 - l0,
+                            every: passes,
+                        };
                         // SAFETY: tasks own disjoint (row block, panel) tiles of y; the tile's mr
                         // rows of NR columns lie inside y (full panel) or `partial`.
                         unsafe {
                             if cols == NR {
-                                kernel(a, b, kc, mr, out.0.add(r * n + p * NR), n, start);
+                                kernel(a, b, mr, out.0.add(r * n + p * NR), n, start, prefetch);
                             } else {
                                 let c = partial.as_mut_ptr().add((r - r0) * NR);
-                                kernel(a, b, kc, mr, c, NR, start);
+                                kernel(a, b, mr, c, NR, start, prefetch);
                             }
                         }
                     }
@@ -162,17 +184,31 @@ impl PackedLinear {
 }
 
 /// Row-major `(rows, k)` → blocks of [`MR`] rows stored `k`-major (`block[k·MR + i]`), zero rows
-/// padding the last block, so that the kernel's broadcasts read one stream.
+/// padding the last block, so that the kernel's broadcasts read one stream. Blocks are packed in
+/// parallel once the input is large: an encoder batch's activations are megabytes, and packing them
+/// on one thread left the other idle for a tenth of the layer.
 fn pack_rows(x: &[f32], k: usize) -> Vec<f32> {
     let rows = x.len() / k.max(1);
-    let mut a = vec![0f32; rows.div_ceil(MR) * MR * k];
-    for (block, dst) in x.chunks(MR * k).zip(a.chunks_mut(MR * k)) {
-        for (i, row) in block.chunks(k).enumerate() {
-            for (p, &v) in row.iter().enumerate() {
-                dst[p * MR + i] = v;
+    let len = rows.div_ceil(MR) * MR * k;
+    let mut a: Vec<f32> = Vec::with_capacity(len);
+    let pack = |(block, dst): (&[f32], &mut [MaybeUninit<f32>])| {
+        let mr = block.len() / k;
+        for (p, column) in dst.chunks_exact_mut(MR).enumerate() {
+            for (i, out) in column.iter_mut().enumerate() {
+                out.write(if i < mr { block[i * k + p] } else { 0.0 });
             }
         }
+    };
+    let spare = &mut a.spare_capacity_mut()[..len];
+    if len >= PARALLEL_PACK {
+        (x.par_chunks(MR * k).zip(spare.par_chunks_mut(MR * k))).for_each(pack);
+    } else {
+        x.chunks(MR * k)
+            .zip(spare.chunks_mut(MR * k))
+            .for_each(pack);
     }
+    // SAFETY: every block of MR·k values, padding rows included, was written above.
+    unsafe { a.set_len(len) };
     a
 }
 
@@ -187,12 +223,24 @@ fn lanes_as_floats(lanes: &[Lane]) -> &[f32] {
 }
 
 /// Sums of `mr ≤ MR` activation rows (`a`, packed `k`-major by [`pack_rows`]) times a `kc × NR`
-/// panel slice `b`, into the `mr × NR` tile at `c` (row stride `ldc`): written as `start` plus the
+/// panel slice `b` (`kc = b.len() / NR`), into the `mr × NR` tile at `c` (row stride `ldc`): written as `start` plus the
 /// sums when `start` is given, else added to what the tile holds.
 ///
 /// # Safety
 /// The tile must be valid for reads and writes and written by no one else meanwhile.
-type Kernel = unsafe fn(&[f32], &[f32], usize, usize, *mut f32, usize, Option<&[f32; NR]>);
+type Kernel = unsafe fn(&[f32], &[f32], usize, *mut f32, usize, Option<&[f32; NR]>, Prefetch);
+
+/// Lines of the next weight block that one row pass asks for while it computes: the passes over
+/// a block share its successor's lines, so that the requests are spread over all of them rather
+/// than bunched in the first.
+#[derive(Clone, Copy)]
+pub struct Prefetch {
+    /// First line (`NR` floats); may lie past the table, as prefetches never fault.
+    at: *const f32,
+    lines: usize,
+    /// One request per this many `k` steps.
+    every: usize,
+}
 
 fn kernel_for_cpu() -> Kernel {
     #[cfg(target_arch = "x86_64")]
@@ -209,12 +257,13 @@ fn kernel_for_cpu() -> Kernel {
 unsafe fn portable_tile(
     a: &[f32],
     b: &[f32],
-    kc: usize,
     mr: usize,
     c: *mut f32,
     ldc: usize,
     start: Option<&[f32; NR]>,
+    _: Prefetch,
 ) {
+    let kc = b.len() / NR;
     for i in 0..mr {
         let mut sums = [0f32; NR];
         for (p, bk) in b.chunks(NR).take(kc).enumerate() {
@@ -232,7 +281,7 @@ unsafe fn portable_tile(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{MR, NR};
+    use super::{Prefetch, MR, NR};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -240,23 +289,24 @@ mod avx2 {
     pub unsafe fn tile(
         a: &[f32],
         b: &[f32],
-        kc: usize,
         mr: usize,
         c: *mut f32,
         ldc: usize,
         start: Option<&[f32; NR]>,
+        prefetch: Prefetch,
     ) {
-        assert!(b.len() >= kc * NR && a.len() >= kc * MR);
+        let kc = b.len() / NR;
+        assert!(a.len() >= kc * MR);
         // SAFETY: only chosen after AVX2 and FMA were detected; the operands' bounds are checked
         // above, the tile's by the caller.
         unsafe {
             match mr {
-                6 => micro::<6>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
-                5 => micro::<5>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
-                4 => micro::<4>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
-                3 => micro::<3>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
-                2 => micro::<2>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
-                _ => micro::<1>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start),
+                6 => micro::<6>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
+                5 => micro::<5>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
+                4 => micro::<4>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
+                3 => micro::<3>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
+                2 => micro::<2>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
+                _ => micro::<1>(a.as_ptr(), b.as_ptr(), kc, c, ldc, start, prefetch),
             }
         }
     }
@@ -269,15 +319,23 @@ mod avx2 {
         c: *mut f32,
         ldc: usize,
         start: Option<&[f32; NR]>,
+        prefetch: Prefetch,
     ) {
         let mut acc = [[_mm256_setzero_ps(); 2]; M];
+        let (mut line, mut left, mut wait) = (prefetch.at, prefetch.lines, 0);
         for p in 0..kc {
             let bp = b.add(p * NR);
             let b0 = _mm256_load_ps(bp);
             let b1 = _mm256_load_ps(bp.add(8));
-            // The same line of the next block (this panel's next `k` block or the next panel): on
-            // the first row block's pass it comes from memory.
-            _mm_prefetch::<_MM_HINT_T0>(bp.wrapping_add(kc * NR) as *const i8);
+            if wait == 0 {
+                if left > 0 {
+                    _mm_prefetch::<_MM_HINT_T0>(line as *const i8);
+                    line = line.wrapping_add(NR);
+                    left -= 1;
+                }
+                wait = prefetch.every;
+            }
+            wait -= 1;
             for (i, ci) in acc.iter_mut().enumerate() {
                 let av = _mm256_broadcast_ss(&*a.add(p * MR + i));
                 ci[0] = _mm256_fmadd_ps(av, b0, ci[0]);
@@ -315,13 +373,15 @@ mod tests {
 
     #[test]
     fn forward_matches_plain_products() {
-        // Row counts around MR and MC, outputs around NR, inputs around KC: every edge of the tiling.
+        // Row counts around MR and MC, outputs around NR, inputs around KC: every edge of the
+        // tiling; the last input is large enough to be packed in parallel.
         for (rows, n, k) in [
             (1, 1, 1),
             (5, 17, 300),
             (6, 16, 256),
             (13, 40, 513),
             (121, 33, 70),
+            (131, 20, 600),
         ] {
             let x = pseudo_random(rows * k, 1);
             let w = pseudo_random(n * k, 2);
@@ -360,6 +420,11 @@ mod tests {
         let lanes: Vec<Lane> = b.chunks(8).map(|c| Lane(c.try_into().unwrap())).collect();
         let start: [f32; NR] = pseudo_random(NR, 5).try_into().unwrap();
         let ldc = NR + 3;
+        let no_prefetch = Prefetch {
+            at: std::ptr::null(),
+            lines: 0,
+            every: 1,
+        };
         for mr in 1..=MR {
             for start in [Some(&start), None] {
                 let mut got = pseudo_random(MR * ldc, 6);
@@ -369,13 +434,13 @@ mod tests {
                     kernel_for_cpu()(
                         &a,
                         lanes_as_floats(&lanes),
-                        kc,
                         mr,
                         got.as_mut_ptr(),
                         ldc,
                         start,
+                        no_prefetch,
                     );
-                    portable_tile(&a, &b, kc, mr, want.as_mut_ptr(), ldc, start);
+                    portable_tile(&a, &b, mr, want.as_mut_ptr(), ldc, start, no_prefetch);
                 }
                 assert_eq!(got, want, "mr = {mr}");
             }
