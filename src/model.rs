@@ -1,7 +1,9 @@
 //! The Marian encoder-decoder (post-norm Transformer, opus-mt flavour) on candle-nn.
 //!
 //! Written for padded batches: an additive padding mask in encoder self-attention and in
-//! cross-attention, cross-attention keys/values computed once per batch, and a self-attention cache
+//! cross-attention (on the CPU in f32 the encoder runs the sentences end to end without padding,
+//! then lays the cross-attention keys/values out padded), cross-attention keys/values computed once
+//! per batch, and a self-attention cache
 //! that the caller owns, so that beam search can reorder rows and drop finished ones. Numerics follow
 //! transformers' `modeling_marian.py`. This module knows nothing of tokens as text or of search.
 
@@ -404,6 +406,54 @@ impl Attention {
         }
     }
 
+    /// Encoder self-attention of sentences laid end to end, `x` `(tokens, d_model)`, each token
+    /// `sentences[i]` long (see [`attend_unpadded`]).
+    fn forward_unpadded(&self, x: &Tensor, sentences: &[usize]) -> Result<Tensor> {
+        let Inputs::SelfAttention { qkv } = &self.inputs else {
+            anyhow::bail!("cross-attention has no projections of its own queries' input")
+        };
+        let ctx = attend_unpadded(&qkv.forward(x)?, self.heads, self.scale, sentences)?;
+        self.out.forward(&ctx)
+    }
+
+    /// Cross-attention's keys and values of an encoder output laid end to end, `(tokens,
+    /// d_model)`, put back in the padded layout the decoding steps read, `(sentences, heads,
+    /// width, head_dim)`. Padding positions are zeros: the mask hides them either way.
+    fn keys_values_unpadded(
+        &self,
+        memory: &Tensor,
+        sentences: &[usize],
+        width: usize,
+    ) -> Result<(Tensor, Tensor)> {
+        let Inputs::Cross { kv, .. } = &self.inputs else {
+            anyhow::bail!("self-attention keys come with queries")
+        };
+        let (heads, hd) = (self.heads, self.head_dim);
+        let d = heads * hd;
+        let size = sentences.len() * heads * width * hd;
+        let (k, v) = with_cpu_f32(&kv.forward(memory)?, |y| {
+            let (mut k, mut v) = (vec![0f32; size], vec![0f32; size]);
+            let mut token = 0;
+            for (i, &n) in sentences.iter().enumerate() {
+                for t in 0..n {
+                    let row = &y[(token + t) * 2 * d..][..2 * d];
+                    for h in 0..heads {
+                        let at = ((i * heads + h) * width + t) * hd;
+                        k[at..at + hd].copy_from_slice(&row[h * hd..][..hd]);
+                        v[at..at + hd].copy_from_slice(&row[d + h * hd..][..hd]);
+                    }
+                }
+                token += n;
+            }
+            (k, v)
+        })?;
+        let shape = (sentences.len(), heads, width, hd);
+        Ok((
+            Tensor::from_vec(k, shape, memory.device())?,
+            Tensor::from_vec(v, shape, memory.device())?,
+        ))
+    }
+
     /// Cross-attention's keys and values `(batch, heads, len, head_dim)` of the encoder output.
     fn keys_values(&self, memory: &Tensor) -> Result<(Tensor, Tensor)> {
         let Inputs::Cross { kv, .. } = &self.inputs else {
@@ -577,6 +627,7 @@ fn attend_one(
         ms,
         kv_rows,
         len,
+        lens: None,
         hd,
     };
     let mut out = vec![0f32; rows * d];
@@ -585,6 +636,56 @@ fn attend_one(
         .enumerate()
         .for_each(|(r, row_out)| one.row(r, row_out));
     Ok(Some(Tensor::from_vec(out, (rows, d), q.device())?))
+}
+
+/// Encoder self-attention over sentences laid end to end without padding (CPU, f32): `qkv` is
+/// `(tokens, 3·d)` from the stacked projection, `sentences` the token count of each sentence in
+/// order. Each query reads the keys and values of its own sentence in place, so no padded row is
+/// computed and no head is split into a copy. Returns `(tokens, d)`.
+fn attend_unpadded(qkv: &Tensor, heads: usize, scale: f64, sentences: &[usize]) -> Result<Tensor> {
+    let (tokens, width) = qkv.dims2()?;
+    let d = width / 3;
+    let q = (qkv.narrow(1, 0, d)? * scale)?;
+    let first: Vec<u32> = (sentences.iter())
+        .scan(0, |start, &n| {
+            let first = *start;
+            *start += n;
+            Some(std::iter::repeat_n(first as u32, n))
+        })
+        .flatten()
+        .collect();
+    let lens: Vec<u32> = (sentences.iter())
+        .flat_map(|&n| std::iter::repeat_n(n as u32, n))
+        .collect();
+    anyhow::ensure!(
+        first.len() == tokens,
+        "sentence lengths do not add up to the tokens"
+    );
+    let out = with_cpu_f32(&q, |qs| {
+        with_cpu_f32(qkv, |all| {
+            // Key `t` of the sentence starting at token `s`, head `h`, lies at
+            // `(s + t)·3d + h·hd` past the keys' offset: source and position strides are one row.
+            let stride = [width, d / heads, width];
+            let one = OneQuery {
+                qs,
+                ks: &all[d..],
+                k_stride: &stride,
+                vs: &all[2 * d..],
+                v_stride: &stride,
+                ms: None,
+                kv_rows: KvRows::Mapped(&first),
+                len: 0,
+                lens: Some(&lens),
+                hd: d / heads,
+            };
+            let mut out = vec![0f32; tokens * d];
+            out.par_chunks_mut(d)
+                .enumerate()
+                .for_each(|(r, row_out)| one.row(r, row_out));
+            out
+        })
+    })??;
+    Ok(Tensor::from_vec(out, (tokens, d), qkv.device())?)
 }
 
 /// What [`attend_one`] reads: slices of the query, key, value and mask storage and their layout.
@@ -597,6 +698,9 @@ struct OneQuery<'a> {
     ms: Option<&'a [f32]>,
     kv_rows: KvRows<'a>,
     len: usize,
+    /// Keys per query row where rows read different numbers of them (sentences laid end to end);
+    /// `len` for every row otherwise.
+    lens: Option<&'a [u32]>,
     hd: usize,
 }
 
@@ -623,7 +727,8 @@ impl OneQuery<'_> {
 
     #[inline(always)]
     fn row_any(&self, r: usize, out: &mut [f32]) {
-        let (len, hd, d) = (self.len, self.hd, out.len());
+        let (stride, hd, d) = (self.len, self.hd, out.len());
+        let len = self.lens.map_or(stride, |lens| lens[r] as usize);
         let (ks, kst, vs, vst) = (self.ks, self.k_stride, self.vs, self.v_stride);
         let src: Vec<usize> = (0..len).map(|t| self.kv_rows.source(r, t)).collect();
         let mut scores = vec![0f32; len];
@@ -632,7 +737,7 @@ impl OneQuery<'_> {
             let key = |t: usize| &ks[src[t] * kst[0] + h * kst[1] + t * kst[2]..][..hd];
             let value = |t: usize| &vs[src[t] * vst[0] + h * vst[1] + t * vst[2]..][..hd];
             for (t, s) in scores.iter_mut().enumerate() {
-                *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * len + t]);
+                *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * stride + t]);
             }
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let sum = crate::vecmath::exp_shifted(&mut scores, max);
@@ -671,6 +776,18 @@ struct EncoderLayer {
     fc1: Proj,
     fc2: Proj,
     final_norm: LayerNorm,
+}
+
+impl EncoderLayer {
+    /// The rest of the layer once its self-attention `a` of `h` is known: the residual norms and
+    /// the feed-forward block.
+    fn finish(&self, h: &Tensor, a: &Tensor, activation: Activation) -> Result<Tensor> {
+        let h = add_norm(&self.attn_norm, h, a)?;
+        let f = self
+            .fc2
+            .forward(&activation.apply(&self.fc1.forward(&h)?)?)?;
+        add_norm(&self.final_norm, &h, &f)
+    }
 }
 
 struct DecoderLayer {
@@ -920,7 +1037,23 @@ impl Marian {
     }
 
     fn embed_tokens(&self, ids: &[u32], (b, len): (usize, usize), start: usize) -> Result<Tensor> {
-        let tokens = match (&self.embed, &self.lm_head) {
+        let tokens = self.lookup(ids)?;
+        let d = tokens.dim(1)?;
+        let tokens = (tokens.reshape((b, len, d))? * self.embed_scale)?;
+        Ok(tokens.broadcast_add(&self.positions.narrow(0, start, len)?)?)
+    }
+
+    /// Sentences laid end to end, `(tokens, d_model)`, each with its positions from 0.
+    fn embed_unpadded(&self, rows: &[Vec<u32>]) -> Result<Tensor> {
+        let tokens = (self.lookup(&rows.concat())? * self.embed_scale)?;
+        let positions: Vec<u32> = (rows.iter()).flat_map(|row| 0..row.len() as u32).collect();
+        let index = Tensor::from_vec(positions, tokens.dim(0)?, &self.device)?;
+        Ok((tokens + self.positions.index_select(&index, 0)?)?)
+    }
+
+    /// The embedding rows of `ids`, `(ids, d_model)`, unscaled.
+    fn lookup(&self, ids: &[u32]) -> Result<Tensor> {
+        Ok(match (&self.embed, &self.lm_head) {
             (Some(embed), _) => {
                 let index = Tensor::from_slice(ids, ids.len(), &self.device)?;
                 embed.index_select(&index, 0)?
@@ -938,14 +1071,20 @@ impl Marian {
                 Tensor::from_vec(rows, (ids.len(), d), &self.device)?
             }
             (None, _) => unreachable!("the table is dropped only when packed"),
-        };
-        let d = tokens.dim(1)?;
-        let tokens = (tokens.reshape((b, len, d))? * self.embed_scale)?;
-        Ok(tokens.broadcast_add(&self.positions.narrow(0, start, len)?)?)
+        })
     }
 
-    /// Encodes a right-padded batch of source ids (`rows` of possibly different lengths).
+    /// Encodes a batch of source ids (`rows` of possibly different lengths).
     pub fn encode(&self, rows: &[Vec<u32>]) -> Result<Encoded> {
+        // On the CPU in f32 the sentences are encoded end to end, without padding: a batch's
+        // longest sentence is often twice its median, and every padded row cost a full row of
+        // every layer. The results are the same: padding is masked, and rows do not mix.
+        let unpadded = is_cpu_f32(&self.positions) && rows.iter().all(|row| !row.is_empty());
+        self.encode_with(rows, unpadded)
+    }
+
+    /// Encodes `rows` end to end (`unpadded`, CPU f32 only) or right-padded to the longest.
+    fn encode_with(&self, rows: &[Vec<u32>], unpadded: bool) -> Result<Encoded> {
         let width = rows.iter().map(Vec::len).max().unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len() * width);
         let mut mask = Vec::with_capacity(rows.len() * width);
@@ -964,21 +1103,27 @@ impl Marian {
         } else {
             None
         };
-        let mut h = self.embed_tokens(&ids, (rows.len(), width), 0)?;
-        for layer in &self.encoder {
-            let (q, k, v) = layer.attn.queries_keys_values(&h)?;
-            let a = layer.attn.attend(&q, &k, &v, mask.as_ref(), KvRows::Same)?;
-            h = add_norm(&layer.attn_norm, &h, &a)?;
-            let f = layer
-                .fc2
-                .forward(&self.activation.apply(&layer.fc1.forward(&h)?)?)?;
-            h = add_norm(&layer.final_norm, &h, &f)?;
-        }
-        let cross = self
-            .decoder
-            .iter()
-            .map(|layer| layer.cross.keys_values(&h))
-            .collect::<Result<_>>()?;
+        let cross = if unpadded {
+            let sentences: Vec<usize> = rows.iter().map(Vec::len).collect();
+            let mut h = self.embed_unpadded(rows)?;
+            for layer in &self.encoder {
+                let a = layer.attn.forward_unpadded(&h, &sentences)?;
+                h = layer.finish(&h, &a, self.activation)?;
+            }
+            (self.decoder.iter())
+                .map(|layer| layer.cross.keys_values_unpadded(&h, &sentences, width))
+                .collect::<Result<_>>()?
+        } else {
+            let mut h = self.embed_tokens(&ids, (rows.len(), width), 0)?;
+            for layer in &self.encoder {
+                let (q, k, v) = layer.attn.queries_keys_values(&h)?;
+                let a = layer.attn.attend(&q, &k, &v, mask.as_ref(), KvRows::Same)?;
+                h = layer.finish(&h, &a, self.activation)?;
+            }
+            (self.decoder.iter())
+                .map(|layer| layer.cross.keys_values(&h))
+                .collect::<Result<_>>()?
+        };
         Ok(Encoded {
             cross,
             mask,
@@ -1067,6 +1212,48 @@ impl Marian {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpadded_encoder_equals_padded_encoder() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fixture");
+        let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
+        let weights = Weights::Safetensors(&dir.join("model.safetensors"));
+        let model =
+            Marian::load(&config, weights, DType::F32, Quantize::None, &Device::Cpu).unwrap();
+        let eos = config.eos_token_id;
+        let rows = vec![
+            vec![5, 9, 13, eos],
+            vec![7, eos],
+            vec![11, 4, 6, 8, 10, 12, 3, eos],
+        ];
+        let padded = model.encode_with(&rows, false).unwrap();
+        let unpadded = model.encode_with(&rows, true).unwrap();
+        assert_eq!(padded.mask.is_some(), unpadded.mask.is_some());
+        for (p, u) in padded.cross.iter().zip(&unpadded.cross) {
+            for (p, u) in [(&p.0, &u.0), (&p.1, &u.1)] {
+                let (_, heads, width, hd) = p.dims4().unwrap();
+                assert_eq!(p.dims(), u.dims());
+                let p = p.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let u = u.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                // Padding positions differ (masked either way); every token's must agree.
+                for (i, row) in rows.iter().enumerate() {
+                    for h in 0..heads {
+                        for t in 0..row.len() {
+                            let at = ((i * heads + h) * width + t) * hd;
+                            for j in at..at + hd {
+                                assert!(
+                                    (p[j] - u[j]).abs() < 1e-4,
+                                    "{i} {h} {t}: {} {}",
+                                    p[j],
+                                    u[j]
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn positions_put_sines_first_and_cosines_second() {
