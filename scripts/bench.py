@@ -59,7 +59,7 @@ Each (system, mode) runs in its own subprocess; repetitions rotate the order of 
 
 Also: terjemah start-up (wall time of translating a 1-line input, model from model.safetensors and from a
 pytorch_model.bin copy in bench-model-pt/), and a scale check (terjemah greedy on the input vs the input
-repeated 10 times: ratio of translation times; 10.0 is linear).
+repeated 10 times, alternated once per repetition: median ratio of translation times; 10.0 is linear).
 
 Output: a Markdown table on stdout and JSON in bench-results.json (or `--json PATH`).
 """
@@ -595,20 +595,26 @@ def run_extras(args, sentences, tmp):
     big.write_text("\n".join(sentences * args.scale) + "\n", encoding="utf-8")
     small_path = Path(tmp) / "small.id"
     small_path.write_text("\n".join(sentences) + "\n", encoding="utf-8")
-    if args.idle_wait > 0:
-        wait_for_idle(args.idle_wait)
-    small = run_terjemah(args, small_path, 1, args.threads)
-    if args.idle_wait > 0:
-        wait_for_idle(args.idle_wait)
-    large = run_terjemah(args, big, 1, args.threads)
+    # Small and large runs alternate, one pair per repetition, and the median of the pairs' ratios
+    # is reported: one pair alone swung by 10% with the machine's load.
+    pairs = []
+    for _ in range(args.reps):
+        pair = []
+        for path in (small_path, big):
+            if args.idle_wait > 0:
+                wait_for_idle(args.idle_wait)
+            pair.append(run_terjemah(args, path, 1, args.threads))
+        pairs.append(pair)
+    ratios = [large["seconds"] / small["seconds"] for small, large in pairs]
     extras["scale"] = {
         "factor": args.scale,
         "sentences": [len(sentences), len(sentences) * args.scale],
-        "translate_s": [small["seconds"], large["seconds"]],
-        "wall_s": [small["wall"], large["wall"]],
-        "peak_rss_mb": [small["rss_mb"], large["rss_mb"]],
-        "others_cpus": [small["others_cpus"], large["others_cpus"]],
-        "time_ratio": large["seconds"] / small["seconds"],
+        "translate_s": [median([p[i]["seconds"] for p in pairs]) for i in (0, 1)],
+        "wall_s": [median([p[i]["wall"] for p in pairs]) for i in (0, 1)],
+        "peak_rss_mb": [max(p[i]["rss_mb"] for p in pairs) for i in (0, 1)],
+        "others_cpus": [max_or_none([p[i]["others_cpus"] for p in pairs]) for i in (0, 1)],
+        "time_ratios": ratios,
+        "time_ratio": median(ratios),
     }
     print(f"  scale x{args.scale}: time ratio {extras['scale']['time_ratio']:.2f}", file=sys.stderr, flush=True)
     return extras
@@ -674,10 +680,11 @@ def markdown(report):
         sc = ex["scale"]
         lines += [
             "",
-            f"Scale check (terjemah greedy, {s['threads']} threads): {sc['sentences'][0]} sentences in "
-            f"{sc['translate_s'][0]:.2f} s, {sc['sentences'][1]} in {sc['translate_s'][1]:.2f} s: ratio "
-            f"{sc['time_ratio']:.2f} (linear = {sc['factor']:.1f}); other processes used "
-            f"{fmt_cpus(sc['others_cpus'][0])} and {fmt_cpus(sc['others_cpus'][1])} CPUs meanwhile.",
+            f"Scale check (terjemah greedy, {s['threads']} threads, {len(sc['time_ratios'])} alternated "
+            f"pairs): {sc['sentences'][0]} sentences in {sc['translate_s'][0]:.2f} s, {sc['sentences'][1]} in "
+            f"{sc['translate_s'][1]:.2f} s (medians); median ratio {sc['time_ratio']:.2f} (linear = "
+            f"{sc['factor']:.1f}; pairs: {', '.join(f'{r:.2f}' for r in sc['time_ratios'])}); other processes "
+            f"used at most {fmt_cpus(sc['others_cpus'][0])} and {fmt_cpus(sc['others_cpus'][1])} CPUs meanwhile.",
         ]
     lines += [
         "",
