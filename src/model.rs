@@ -1086,14 +1086,8 @@ impl Marian {
     /// Encodes `rows` end to end (`unpadded`, CPU f32 only) or right-padded to the longest.
     fn encode_with(&self, rows: &[Vec<u32>], unpadded: bool) -> Result<Encoded> {
         let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(rows.len() * width);
         let mut mask = Vec::with_capacity(rows.len() * width);
         for row in rows {
-            ids.extend(
-                row.iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(self.pad, width - row.len())),
-            );
             mask.extend((0..width).map(|i| if i < row.len() { 0f32 } else { f32::MIN }));
         }
         let padded = rows.iter().any(|r| r.len() < width);
@@ -1114,6 +1108,14 @@ impl Marian {
                 .map(|layer| layer.cross.keys_values_unpadded(&h, &sentences, width))
                 .collect::<Result<_>>()?
         } else {
+            let mut ids = Vec::with_capacity(rows.len() * width);
+            for row in rows {
+                ids.extend(
+                    row.iter()
+                        .copied()
+                        .chain(std::iter::repeat_n(self.pad, width - row.len())),
+                );
+            }
             let mut h = self.embed_tokens(&ids, (rows.len(), width), 0)?;
             for layer in &self.encoder {
                 let (q, k, v) = layer.attn.queries_keys_values(&h)?;

@@ -223,8 +223,8 @@ fn lanes_as_floats(lanes: &[Lane]) -> &[f32] {
 }
 
 /// Sums of `mr ≤ MR` activation rows (`a`, packed `k`-major by [`pack_rows`]) times a `kc × NR`
-/// panel slice `b` (`kc = b.len() / NR`), into the `mr × NR` tile at `c` (row stride `ldc`): written as `start` plus the
-/// sums when `start` is given, else added to what the tile holds.
+/// panel slice `b` (`kc = b.len() / NR`), into the `mr × NR` tile at `c` (row stride `ldc`):
+/// written as `start` plus the sums when `start` is given, else added to what the tile holds.
 ///
 /// # Safety
 /// The tile must be valid for reads and writes and written by no one else meanwhile.
@@ -234,7 +234,7 @@ type Kernel = unsafe fn(&[f32], &[f32], usize, *mut f32, usize, Option<&[f32; NR
 /// a block share its successor's lines, so that the requests are spread over all of them rather
 /// than bunched in the first.
 #[derive(Clone, Copy)]
-pub struct Prefetch {
+struct Prefetch {
     /// First line (`NR` floats); may lie past the table, as prefetches never fault.
     at: *const f32,
     lines: usize,
