@@ -4,9 +4,10 @@
 use clap::Parser;
 use terjemah::cli::{Args, Command};
 use terjemah::files::Input;
-use terjemah::{hub, pipeline};
+use terjemah::{buffers, hub, pipeline};
 
 fn main() {
+    buffers::keep_freed_memory();
     let args = Args::parse();
     let result = match &args.command {
         Command::Translate(t) => t.resolve().and_then(|config| pipeline::translate(&config)),
