@@ -627,7 +627,6 @@ fn attend_one(
         ms,
         kv_rows,
         len,
-        lens: None,
         hd,
     };
     let mut out = vec![0f32; rows * d];
@@ -640,52 +639,88 @@ fn attend_one(
 
 /// Encoder self-attention over sentences laid end to end without padding (CPU, f32): `qkv` is
 /// `(tokens, 3·d)` from the stacked projection, `sentences` the token count of each sentence in
-/// order. Each query reads the keys and values of its own sentence in place, so no padded row is
-/// computed and no head is split into a copy. Returns `(tokens, d)`.
+/// order. Each sentence reads only its own keys and values, so no padded row is computed; the
+/// sentences run in parallel. Returns `(tokens, d)`.
 fn attend_unpadded(qkv: &Tensor, heads: usize, scale: f64, sentences: &[usize]) -> Result<Tensor> {
     let (tokens, width) = qkv.dims2()?;
     let d = width / 3;
-    let q = (qkv.narrow(1, 0, d)? * scale)?;
-    let first: Vec<u32> = (sentences.iter())
-        .scan(0, |start, &n| {
-            let first = *start;
-            *start += n;
-            Some(std::iter::repeat_n(first as u32, n))
-        })
-        .flatten()
-        .collect();
-    let lens: Vec<u32> = (sentences.iter())
-        .flat_map(|&n| std::iter::repeat_n(n as u32, n))
-        .collect();
     anyhow::ensure!(
-        first.len() == tokens,
-        "sentence lengths do not add up to the tokens"
+        sentences.iter().sum::<usize>() == tokens && heads > 0 && d > 0 && d % heads == 0,
+        "sentence lengths do not add up to the tokens, or heads do not divide the width"
     );
-    let out = with_cpu_f32(&q, |qs| {
-        with_cpu_f32(qkv, |all| {
-            // Key `t` of the sentence starting at token `s`, head `h`, lies at
-            // `(s + t)·3d + h·hd` past the keys' offset: source and position strides are one row.
-            let stride = [width, d / heads, width];
-            let one = OneQuery {
-                qs,
-                ks: &all[d..],
-                k_stride: &stride,
-                vs: &all[2 * d..],
-                v_stride: &stride,
-                ms: None,
-                kv_rows: KvRows::Mapped(&first),
-                len: 0,
-                lens: Some(&lens),
-                hd: d / heads,
-            };
-            let mut out = vec![0f32; tokens * d];
-            out.par_chunks_mut(d)
-                .enumerate()
-                .for_each(|(r, row_out)| one.row(r, row_out));
-            out
-        })
-    })??;
+    let out = with_cpu_f32(qkv, |all| {
+        let mut out = vec![0f32; tokens * d];
+        let mut blocks = Vec::with_capacity(sentences.len());
+        let (mut rest, mut start) = (out.as_mut_slice(), 0);
+        for &n in sentences {
+            let (block, tail) = rest.split_at_mut(n * d);
+            blocks.push((&all[start * width..(start + n) * width], block));
+            (rest, start) = (tail, start + n);
+        }
+        blocks
+            .into_par_iter()
+            .for_each(|(rows, block)| attend_sentence(rows, d, heads, scale as f32, block));
+        out
+    })?;
     Ok(Tensor::from_vec(out, (tokens, d), qkv.device())?)
+}
+
+/// One sentence's self-attention, all heads: `rows` are its tokens' `[q | k | v]` rows (`3·d`
+/// wide), `out` (zeroed) receives their `d` outputs each.
+fn attend_sentence(rows: &[f32], d: usize, heads: usize, scale: f32, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the features were just detected.
+            return unsafe { attend_sentence_avx2(rows, d, heads, scale, out) };
+        }
+    }
+    attend_sentence_any(rows, d, heads, scale, out)
+}
+
+/// The same code compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_sentence_avx2(rows: &[f32], d: usize, heads: usize, scale: f32, out: &mut [f32]) {
+    attend_sentence_any(rows, d, heads, scale, out)
+}
+
+/// Per head, the keys are first copied transposed (`head_dim × n`), so that a query's scores are
+/// sums of whole key rows scaled by one query element: vector work across the keys, where one dot
+/// product and one horizontal sum per key spent most of their time waiting on additions.
+#[inline(always)]
+fn attend_sentence_any(rows: &[f32], d: usize, heads: usize, scale: f32, out: &mut [f32]) {
+    let (n, hd) = (out.len() / d, d / heads);
+    let mut keys = vec![0f32; hd * n];
+    let mut scores = vec![0f32; n];
+    let mut query = vec![0f32; hd];
+    for h in 0..heads {
+        for (t, row) in rows.chunks_exact(3 * d).enumerate() {
+            for (j, &k) in row[d + h * hd..][..hd].iter().enumerate() {
+                keys[j * n + t] = k;
+            }
+        }
+        for (row, o) in rows.chunks_exact(3 * d).zip(out.chunks_exact_mut(d)) {
+            for (q, &x) in query.iter_mut().zip(&row[h * hd..][..hd]) {
+                *q = x * scale;
+            }
+            scores.fill(0.0);
+            for (&q, column) in query.iter().zip(keys.chunks_exact(n)) {
+                for (s, &k) in scores.iter_mut().zip(column) {
+                    *s += q * k;
+                }
+            }
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum = crate::vecmath::exp_shifted(&mut scores, max);
+            let o = &mut o[h * hd..][..hd];
+            for (s, value_row) in scores.iter().zip(rows.chunks_exact(3 * d)) {
+                let p = s / sum;
+                for (o, &v) in o.iter_mut().zip(&value_row[2 * d + h * hd..][..hd]) {
+                    *o += p * v;
+                }
+            }
+        }
+    }
 }
 
 /// What [`attend_one`] reads: slices of the query, key, value and mask storage and their layout.
@@ -698,9 +733,6 @@ struct OneQuery<'a> {
     ms: Option<&'a [f32]>,
     kv_rows: KvRows<'a>,
     len: usize,
-    /// Keys per query row where rows read different numbers of them (sentences laid end to end);
-    /// `len` for every row otherwise.
-    lens: Option<&'a [u32]>,
     hd: usize,
 }
 
@@ -727,8 +759,7 @@ impl OneQuery<'_> {
 
     #[inline(always)]
     fn row_any(&self, r: usize, out: &mut [f32]) {
-        let (stride, hd, d) = (self.len, self.hd, out.len());
-        let len = self.lens.map_or(stride, |lens| lens[r] as usize);
+        let (len, hd, d) = (self.len, self.hd, out.len());
         let (ks, kst, vs, vst) = (self.ks, self.k_stride, self.vs, self.v_stride);
         let src: Vec<usize> = (0..len).map(|t| self.kv_rows.source(r, t)).collect();
         let mut scores = vec![0f32; len];
@@ -737,7 +768,7 @@ impl OneQuery<'_> {
             let key = |t: usize| &ks[src[t] * kst[0] + h * kst[1] + t * kst[2]..][..hd];
             let value = |t: usize| &vs[src[t] * vst[0] + h * vst[1] + t * vst[2]..][..hd];
             for (t, s) in scores.iter_mut().enumerate() {
-                *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * stride + t]);
+                *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * len + t]);
             }
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let sum = crate::vecmath::exp_shifted(&mut scores, max);
