@@ -151,14 +151,24 @@ fn beam(
     special: SpecialTokens,
 ) -> Result<Vec<Vec<u32>>> {
     let k = opts.num_beams;
-    let expand: Vec<u32> = (0..n as u32)
-        .flat_map(|i| std::iter::repeat_n(i, k))
-        .collect();
-    let mut encoded = encoded.select(&expand)?;
-    let mut cache: DecoderCache = model.new_cache(n * k, capacity)?;
+    // transformers starts every beam but the first at −1e9, so while the first beam has 2k
+    // candidates left after the bans, all of the first step's come from it: that step decodes one
+    // row per sentence instead of k (the same start token, hence the same scores, in each).
+    let first_alone =
+        opts.max_length > 2 && model.vocab_size() > 2 * k + opts.banned_tokens.len() + 1;
+    let first_rows = if first_alone { 1 } else { k };
+    let mut encoded = if first_alone {
+        encoded
+    } else {
+        let expand: Vec<u32> = (0..n as u32)
+            .flat_map(|i| std::iter::repeat_n(i, k))
+            .collect();
+        encoded.select(&expand)?
+    };
+    let mut cache: DecoderCache = model.new_cache(n * first_rows, capacity)?;
     let mut items: Vec<BeamItem> = (0..n)
         .map(|_| BeamItem {
-            running: (0..k)
+            running: (0..first_rows)
                 .map(|b| (Vec::new(), if b == 0 { 0.0 } else { NEG_LARGE }))
                 .collect(),
             finished: Vec::new(),
@@ -167,9 +177,11 @@ fn beam(
         .collect();
     let mut outputs = vec![Vec::new(); n];
     let mut active: Vec<usize> = (0..n).collect();
-    let mut tokens = vec![special.decoder_start; n * k];
+    let mut tokens = vec![special.decoder_start; n * first_rows];
     let mut cur_len = 1;
     while !active.is_empty() {
+        // Rows per sentence in this step: `first_rows` at the first, `k` after.
+        let per_item = tokens.len() / active.len();
         let Logits {
             values: mut flat,
             vocab,
@@ -177,7 +189,7 @@ fn beam(
         // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's
         // candidates is the search's main cost: sentences in parallel.
         let all_candidates: Vec<Vec<(usize, f32)>> = flat
-            .par_chunks_mut(k * vocab)
+            .par_chunks_mut(per_item * vocab)
             .zip(active.par_iter())
             .map(|(rows, &item_index)| {
                 // transformers adds the running score after the processors; their bans (−∞)
@@ -242,7 +254,7 @@ fn beam(
             } else {
                 still_active.push(item_index);
                 for &(b, token, _) in &next {
-                    next_rows.push((slot * k + b) as u32);
+                    next_rows.push((slot * per_item + b) as u32);
                     next_tokens.push(token);
                 }
             }
@@ -252,7 +264,7 @@ fn beam(
             break;
         }
         cache.select(&next_rows)?;
-        if still_active.len() < active.len() {
+        if still_active.len() < active.len() || per_item < k {
             encoded = encoded.select(&next_rows)?;
         }
         active = still_active;

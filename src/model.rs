@@ -32,6 +32,8 @@ pub struct Marian {
     device: Device,
     dtype: DType,
     pad: u32,
+    /// Width of a decoding step's logits.
+    vocab: usize,
 }
 
 /// The source side of a batch after encoding: what every decoding step attends to.
@@ -128,7 +130,18 @@ impl DecoderCache {
     pub fn select(&mut self, rows: &[u32]) -> Result<()> {
         if let Some(history) = &mut self.history {
             let buffers = self.layers.first().map_or(Ok(0), |(k, _)| k.dim(0))?;
-            anyhow::ensure!(rows.len() <= buffers, "more rows than the cache holds");
+            if rows.len() > buffers {
+                // More rows than before (beam search fans out after its first step): every row
+                // needs a buffer row of its own for the steps to come.
+                for (k, v) in &mut self.layers {
+                    for t in [k, v] {
+                        let (b, h, capacity, d) = t.dims4()?;
+                        let extra =
+                            Tensor::zeros((rows.len() - b, h, capacity, d), t.dtype(), t.device())?;
+                        *t = Tensor::cat(&[&*t, &extra], 0)?;
+                    }
+                }
+            }
             let (stride, len) = (history.stride, self.len);
             let mut table = vec![0u32; rows.len() * stride];
             for (dst, &src) in table.chunks_mut(stride).zip(rows) {
@@ -1054,12 +1067,18 @@ impl Marian {
             device: device.clone(),
             dtype,
             pad: config.pad_token_id,
+            vocab: config.vocab_size,
         })
     }
 
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// Width of a decoding step's logits.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab
     }
 
     /// Longest sequence the position table covers.

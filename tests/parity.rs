@@ -110,6 +110,25 @@ fn beam4_matches_transformers() {
 }
 
 #[test]
+fn room_for_one_token_gives_the_forced_eos_in_both_searches() {
+    // Beam search decodes its first step for the first beam alone only when later steps follow;
+    // here it takes the path that decodes every beam, and both searches must end at once.
+    let t = load(fixture());
+    let sources: Vec<Vec<u32>> = golden("generate.jsonl")
+        .iter()
+        .take(5)
+        .map(|r| ids(&r["ids"]))
+        .collect();
+    for beams in [1, 4] {
+        let mut opts = options(&t, beams, 512);
+        opts.decode.max_length = 2;
+        let eos = opts.decode.forced_eos.expect("Marian forces EOS last");
+        let got = t.translate_ids(&sources, &opts, &mut |_| {}).unwrap();
+        assert_eq!(got, vec![vec![eos]; sources.len()], "beams {beams}");
+    }
+}
+
+#[test]
 fn fixture_outputs_depend_on_input_and_end() {
     // Guards the fixture itself: parity on a model that says the same thing to every input would
     // prove little.
