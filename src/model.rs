@@ -134,12 +134,8 @@ impl DecoderCache {
                 // More rows than before (beam search fans out after its first step): every row
                 // needs a buffer row of its own for the steps to come.
                 for (k, v) in &mut self.layers {
-                    for t in [k, v] {
-                        let (b, h, capacity, d) = t.dims4()?;
-                        let extra =
-                            Tensor::zeros((rows.len() - b, h, capacity, d), t.dtype(), t.device())?;
-                        *t = Tensor::cat(&[&*t, &extra], 0)?;
-                    }
+                    *k = extend_with_zeros(k, 0, rows.len() - buffers)?;
+                    *v = extend_with_zeros(v, 0, rows.len() - buffers)?;
                 }
             }
             let (stride, len) = (history.stride, self.len);
@@ -173,13 +169,9 @@ impl DecoderCache {
         let rows = k.dim(0)?;
         let (ck, cv) = &mut self.layers[layer];
         if len >= ck.dim(2)? {
-            let grow = |t: &Tensor| -> Result<Tensor> {
-                let (b, h, capacity, d) = t.dims4()?;
-                let extra = Tensor::zeros((b, h, capacity.max(8), d), t.dtype(), t.device())?;
-                Ok(Tensor::cat(&[t, &extra], 2)?)
-            };
-            *ck = grow(ck)?;
-            *cv = grow(cv)?;
+            let extra = ck.dim(2)?.max(8);
+            *ck = extend_with_zeros(ck, 2, extra)?;
+            *cv = extend_with_zeros(cv, 2, extra)?;
         }
         // With a history, finished rows stay in the buffers: this step goes to the first rows.
         ck.narrow(0, 0, rows)?.slice_set(k, 2, len)?;
@@ -205,6 +197,15 @@ impl DecoderCache {
         }
         Ok((ck.narrow(2, 0, len + 1)?, cv.narrow(2, 0, len + 1)?))
     }
+}
+
+/// `t` with `extra` zero slices appended along `dim`: the cache grows this way in rows (beam
+/// search fanning out) and in positions (outputs longer than planned).
+fn extend_with_zeros(t: &Tensor, dim: usize, extra: usize) -> Result<Tensor> {
+    let mut shape = t.dims().to_vec();
+    shape[dim] = extra;
+    let zeros = Tensor::zeros(shape, t.dtype(), t.device())?;
+    Ok(Tensor::cat(&[t, &zeros], dim)?)
 }
 
 #[derive(Clone, Copy)]
