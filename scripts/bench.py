@@ -55,6 +55,8 @@ Measured, per system and mode:
     terjemah renders ids (same search, same model): a match means the same 48 ids. Sentences that do not
     match are counted by re-tokenizing their text (approximate; marked "~").
   * every system's speed as a ratio to terjemah f32 in the same mode (>1: faster than terjemah).
+  * terjemah's time per stage (`--timings`): encoder, decoder layers, output projection, search, and the rest
+    (tokenizing, detokenizing), median seconds over repetitions.
 Each (system, mode) runs in its own subprocess; repetitions rotate the order of the runs.
 
 Also: terjemah start-up (wall time of translating a 1-line input, model from model.safetensors and from a
@@ -271,6 +273,9 @@ def child_env(threads):
 
 
 SUMMARY = re.compile(r"translated (\d+) sentences in ([\d.]+) s \(([\d.]+) sentences/s\)")
+# terjemah's `--timings` line; stage names as the binary prints them.
+STAGES = ["encoder", "decoder layers", "output projection", "search", "outside the model"]
+STAGE_LINE = re.compile(r"time per stage: " + ", ".join(rf"{name} ([\d.]+) s \(\d+%\)" for name in STAGES))
 
 
 def run_terjemah(args, input_path, beams, threads, quantize=None, model_dir=None):
@@ -282,7 +287,7 @@ def run_terjemah(args, input_path, beams, threads, quantize=None, model_dir=None
             "--device", "cpu", "--threads", str(threads), "--beams", str(beams),
             "--batch-size", str(BATCH), "--max-batch-tokens", "100000",
             "--min-new-tokens", str(NEW_TOKENS), "--max-length", str(NEW_TOKENS + 1),
-            str(input_path), "-o", str(out),
+            "--timings", str(input_path), "-o", str(out),
         ]  # fmt: skip
         if quantize:
             cmd += ["--quantize", quantize]
@@ -295,8 +300,12 @@ def run_terjemah(args, input_path, beams, threads, quantize=None, model_dir=None
         n, secs, per_s = int(m.group(1)), float(m.group(2)), float(m.group(3))
         # Both numbers are printed with one decimal: take the one with the smaller relative rounding error.
         seconds = secs if secs >= per_s or per_s == 0 else n / per_s
+        stages = STAGE_LINE.search(child.stderr)
+        if not stages:
+            sys.exit(f"no 'time per stage' line from terjemah:\n{child.stderr}")
         outputs = out.read_text(encoding="utf-8").split("\n")[:n]
-        return {"seconds": seconds, "outputs": outputs, **child.stats()}
+        stage_s = {name: float(x) for name, x in zip(STAGES, stages.groups())}
+        return {"seconds": seconds, "outputs": outputs, "stage_s": stage_s, **child.stats()}
 
 
 def run_python_system(args, system, sentences, batches, beams, threads):
@@ -523,6 +532,9 @@ def main():
             "max_generated_tokens": max(counts),
             "src_tokens": reps[-1].get("src_tokens"),
             "all_sentences_per_s": sent_s,
+            # terjemah only: median seconds per stage (`--timings`).
+            "stage_s": {name: median([r["stage_s"][name] for r in reps]) for name in STAGES}
+            if "stage_s" in reps[0] else None,
         })  # fmt: skip
     for row in rows:
         base = next((r for r in rows if r["system"] == "terjemah" and r["mode"] == row["mode"]
@@ -667,6 +679,15 @@ def markdown(report):
             f"| {rss} | {approx}{r['mean_generated_tokens']:.2f} ({r['generated_tokens_check']}{span}) "
             f"| {fmt_cpus(r['others_cpus_max'])} |"
         )
+    staged = [r for r in report["results"] if r.get("stage_s")]
+    if staged:
+        lines += ["", "terjemah's time per stage (`--timings`; median seconds, share of their sum):", ""]
+        lines += ["| system | mode | threads | " + " | ".join(STAGES) + " |",
+                  "| --- | --- | ---: |" + " ---: |" * len(STAGES)]  # fmt: skip
+        for r in staged:
+            total = sum(r["stage_s"].values()) or 1.0
+            cells = " | ".join(f"{r['stage_s'][n]:.2f} ({100 * r['stage_s'][n] / total:.0f}%)" for n in STAGES)
+            lines.append(f"| {r['system']} | {r['mode']} | {r['threads']} | {cells} |")
     ex = report["extras"]
     if ex.get("startup_1_line_greedy"):
         lines += ["", "terjemah start-up, 1-line input, greedy (wall time of the whole run, median):", ""]

@@ -132,6 +132,10 @@ pub struct TranslateArgs {
     /// CPU threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// After the run, print on stderr where the time went: encoder, decoder layers, output
+    /// projection, search, and everything outside the model.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `--dtype` values.
@@ -185,6 +189,7 @@ pub struct TranslateConfig {
     pub threads: Option<usize>,
     pub quantize: Quantize,
     pub quiet: bool,
+    pub timings: bool,
 }
 
 impl TranslateArgs {
@@ -267,6 +272,7 @@ impl TranslateArgs {
                 None => Quantize::None,
             },
             quiet: self.model.quiet,
+            timings: self.timings,
         })
     }
 }

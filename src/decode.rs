@@ -6,7 +6,10 @@
 //! Rows whose search is over leave the batch, so the remaining ones decode faster. A sentence gets the
 //! same result alone as inside a batch: nothing here couples the rows of different sentences.
 
+use std::time::{Duration, Instant};
+
 use anyhow::{bail, Result};
+use candle_core::Device;
 use rayon::prelude::*;
 
 use crate::config::DecodeOptions;
@@ -22,13 +25,60 @@ pub struct SpecialTokens {
     pub eos: u32,
 }
 
+/// Wall time spent in each stage of generation, summed over calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub encoder: Duration,
+    pub decoder: Duration,
+    pub projection: Duration,
+    /// Scoring, choosing tokens and reordering the caches.
+    pub search: Duration,
+}
+
+impl StageTimes {
+    pub fn total(&self) -> Duration {
+        self.encoder + self.decoder + self.projection + self.search
+    }
+}
+
+/// Charges the time since its last lap to a stage, when the caller asked for times. On a GPU it
+/// waits for the device first: kernels run asynchronously, and unsynchronised laps would charge a
+/// stage's work to whichever stage next reads a result back.
+struct StageClock<'a> {
+    times: Option<&'a mut StageTimes>,
+    device: &'a Device,
+    last: Instant,
+}
+
+impl<'a> StageClock<'a> {
+    fn new(times: Option<&'a mut StageTimes>, device: &'a Device) -> Self {
+        Self {
+            times,
+            device,
+            last: Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: fn(&mut StageTimes) -> &mut Duration) -> Result<()> {
+        if let Some(times) = self.times.as_deref_mut() {
+            self.device.synchronize()?;
+            let now = Instant::now();
+            *stage(times) += now - self.last;
+            self.last = now;
+        }
+        Ok(())
+    }
+}
+
 /// Generates one hypothesis per source row: the generated ids, ending in EOS unless cut at
-/// `max_length` without a forced EOS. The decoder start token is not included.
+/// `max_length` without a forced EOS. The decoder start token is not included. With `times`, each
+/// stage's wall time is added to it.
 pub fn generate(
     model: &Marian,
     sources: &[Vec<u32>],
     opts: &DecodeOptions,
     special: SpecialTokens,
+    times: Option<&mut StageTimes>,
 ) -> Result<Vec<Vec<u32>>> {
     if opts.num_beams == 0 {
         bail!("the number of beams must be at least 1");
@@ -36,14 +86,17 @@ pub fn generate(
     if sources.is_empty() || opts.max_length < 2 {
         return Ok(vec![Vec::new(); sources.len()]);
     }
+    let mut clock = StageClock::new(times, model.device());
     let encoded = model.encode(sources)?;
+    clock.lap(|t| &mut t.encoder)?;
     let longest = sources.iter().map(Vec::len).max().unwrap_or(1);
     // Translations are rarely much longer than their source; the cache grows if one is.
     let capacity = (2 * longest + 8).min(opts.max_length);
+    let n = sources.len();
     if opts.num_beams == 1 {
-        greedy(model, encoded, sources.len(), capacity, opts, special)
+        greedy(model, encoded, n, capacity, opts, special, &mut clock)
     } else {
-        beam(model, encoded, sources.len(), capacity, opts, special)
+        beam(model, encoded, n, capacity, opts, special, &mut clock)
     }
 }
 
@@ -75,6 +128,7 @@ fn greedy(
     capacity: usize,
     opts: &DecodeOptions,
     special: SpecialTokens,
+    clock: &mut StageClock,
 ) -> Result<Vec<Vec<u32>>> {
     let mut cache = model.new_cache(n, capacity)?;
     let mut outputs = vec![Vec::new(); n];
@@ -83,10 +137,13 @@ fn greedy(
     // cur_len counts the decoder start token, as transformers' input_ids length does.
     let mut cur_len = 1;
     while !active.is_empty() {
+        let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        clock.lap(|t| &mut t.decoder)?;
         let Logits {
             values: mut flat,
             vocab,
-        } = model.decode_step(&tokens, &encoded, &mut cache)?;
+        } = model.project(&states)?;
+        clock.lap(|t| &mut t.projection)?;
         // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a greedy run.
         let chosen: Vec<u32> = flat
             .par_chunks_mut(vocab)
@@ -111,6 +168,7 @@ fn greedy(
         }
         active = keep.iter().map(|&r| active[r as usize]).collect();
         tokens = next_tokens;
+        clock.lap(|t| &mut t.search)?;
     }
     Ok(outputs)
 }
@@ -149,6 +207,7 @@ fn beam(
     capacity: usize,
     opts: &DecodeOptions,
     special: SpecialTokens,
+    clock: &mut StageClock,
 ) -> Result<Vec<Vec<u32>>> {
     let k = opts.num_beams;
     // transformers starts every beam but the first at −1e9, so while the first beam has 2k
@@ -182,10 +241,13 @@ fn beam(
     while !active.is_empty() {
         // Rows per sentence in this step: `first_rows` at the first, `k` after.
         let per_item = tokens.len() / active.len();
+        let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        clock.lap(|t| &mut t.decoder)?;
         let Logits {
             values: mut flat,
             vocab,
-        } = model.decode_step(&tokens, &encoded, &mut cache)?;
+        } = model.project(&states)?;
+        clock.lap(|t| &mut t.projection)?;
         // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's
         // candidates is the search's main cost: sentences in parallel.
         let all_candidates: Vec<Vec<(usize, f32)>> = flat
@@ -261,6 +323,7 @@ fn beam(
         }
         cur_len += 1;
         if still_active.is_empty() {
+            clock.lap(|t| &mut t.search)?;
             break;
         }
         cache.select(&next_rows)?;
@@ -269,6 +332,7 @@ fn beam(
         }
         active = still_active;
         tokens = next_tokens;
+        clock.lap(|t| &mut t.search)?;
     }
     Ok(outputs)
 }

@@ -87,6 +87,10 @@ impl Encoded {
     }
 }
 
+/// The last decoder layer's output of a decoding step, `(rows, d_model)`: what the output
+/// projection turns into [`Logits`].
+pub struct DecoderStates(Tensor);
+
 /// Next-token scores of a decoding step.
 pub struct Logits {
     /// Row-major `(rows, vocab)`.
@@ -1222,6 +1226,18 @@ impl Marian {
         encoded: &Encoded,
         cache: &mut DecoderCache,
     ) -> Result<Logits> {
+        let hidden = self.decode_hidden(tokens, encoded, cache)?;
+        self.project(&hidden)
+    }
+
+    /// The decoder layers of [`Marian::decode_step`]: one token per row in, the last layer's
+    /// states out.
+    pub fn decode_hidden(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+    ) -> Result<DecoderStates> {
         let mut h = self.embed_tokens(tokens, (tokens.len(), 1), cache.len)?;
         for (i, layer) in self.decoder.iter().enumerate() {
             let (q, k, v) = layer.attn.queries_keys_values(&h)?;
@@ -1246,18 +1262,23 @@ impl Marian {
             h = add_norm(&layer.final_norm, &h, &f)?;
         }
         cache.len += 1;
-        let h = h.i((.., 0, ..))?;
+        Ok(DecoderStates(h.i((.., 0, ..))?))
+    }
+
+    /// The output projection of [`Marian::decode_step`]: the next-token logits of each row.
+    pub fn project(&self, states: &DecoderStates) -> Result<Logits> {
+        let h = &states.0;
         let values = match &self.lm_head {
             // Straight from the kernel's buffer: a beam step's logits are 14 MB.
-            Proj::Packed(lin) => with_cpu_f32(&h, |x| lin.forward(x))?,
+            Proj::Packed(lin) => with_cpu_f32(h, |x| lin.forward(x))?,
             Proj::Int8(lin) => with_cpu_f32(&h.to_dtype(DType::F32)?, |x| lin.forward(x))?,
             lm_head => lm_head
-                .forward(&h)?
+                .forward(h)?
                 .to_dtype(DType::F32)?
                 .flatten_all()?
                 .to_vec1::<f32>()?,
         };
-        let vocab = values.len() / tokens.len().max(1);
+        let vocab = values.len() / h.dim(0)?.max(1);
         Ok(Logits { values, vocab })
     }
 }

@@ -7,12 +7,13 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{InputFormat, Job, TranslateConfig};
+use crate::decode::StageTimes;
 use crate::document::{Document, DocumentOptions};
 use crate::files::{io_reason, utf8, write_atomic, Input};
 use crate::reassemble::{check_translation, reassemble};
@@ -62,9 +63,7 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
                 }
                 InputFormat::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
             };
-            engine
-                .progress
-                .summary(&format!("{sentences} sentences"), sentences, start);
+            engine.summary(&format!("{sentences} sentences"), sentences, start);
             match output {
                 Some(path) => write_atomic(path, english.as_bytes())?,
                 None => write_stdout(english.as_bytes())?,
@@ -185,7 +184,10 @@ impl Engine {
         let device = device::open(config.device)?;
         let dtype = device::dtype(config.dtype, &device);
         let files = hub::resolve(&config.model, !config.quiet)?;
-        let translator = Translator::load_with(&files, &device, dtype, config.quantize)?;
+        let mut translator = Translator::load_with(&files, &device, dtype, config.quantize)?;
+        if config.timings {
+            translator.record_stage_times();
+        }
         let mut opts = translator.options();
         if let Some(b) = config.beams {
             opts.decode.num_beams = b;
@@ -203,6 +205,15 @@ impl Engine {
             progress: Progress::new(config.quiet),
             quiet: config.quiet,
         })
+    }
+
+    /// The closing summary, and where the time went when that was asked for.
+    fn summary(&self, what: &str, sentences: usize, start: Instant) {
+        let elapsed = start.elapsed();
+        self.progress.summary(what, sentences, start);
+        if let Some(times) = self.translator.stage_times() {
+            eprintln!("{}", stage_line(&times, elapsed));
+        }
     }
 
     fn run_model(&self, inputs: &[&str], name: &str) -> Result<Vec<String>> {
@@ -351,7 +362,7 @@ impl Engine {
         let what = format!(
             "{done} files ({skipped} already up to date, {failed} failed), {sentences} sentences"
         );
-        self.progress.summary(&what, sentences, start);
+        self.summary(&what, sentences, start);
         Ok(failed)
     }
 
@@ -474,6 +485,28 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// `time per stage: encoder 1.20 s (5%), …`; what the model's stages do not account for of
+/// `elapsed` (reading, segmenting, tokenizing, writing) comes last.
+fn stage_line(times: &StageTimes, elapsed: Duration) -> String {
+    let whole = elapsed.max(times.total()).as_secs_f64().max(1e-9);
+    let outside = elapsed.saturating_sub(times.total());
+    let parts = [
+        ("encoder", times.encoder),
+        ("decoder layers", times.decoder),
+        ("output projection", times.projection),
+        ("search", times.search),
+        ("outside the model", outside),
+    ];
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(name, t)| {
+            let secs = t.as_secs_f64();
+            format!("{name} {secs:.2} s ({:.0}%)", 100.0 * secs / whole)
+        })
+        .collect();
+    format!("time per stage: {}", parts.join(", "))
+}
+
 /// A bar over sentences on stderr when it is a terminal, else one summary line; nothing with --quiet.
 struct Progress {
     bar: Option<ProgressBar>,
@@ -540,6 +573,25 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stage_line_gives_seconds_shares_and_the_rest() {
+        let secs = Duration::from_secs;
+        let times = StageTimes {
+            encoder: secs(1),
+            decoder: secs(4),
+            projection: secs(3),
+            search: secs(1),
+        };
+        assert_eq!(
+            stage_line(&times, secs(10)),
+            "time per stage: encoder 1.00 s (10%), decoder layers 4.00 s (40%), output projection \
+             3.00 s (30%), search 1.00 s (10%), outside the model 1.00 s (10%)"
+        );
+        // A clock that ran short of the stages' sum still gives shares of at most 100%.
+        assert!(stage_line(&times, secs(8))
+            .ends_with("search 1.00 s (11%), outside the model 0.00 s (0%)"));
+    }
 
     #[test]
     fn lines_keep_terminators_and_missing_final_newline() {

@@ -2,12 +2,14 @@
 //!
 //! Empty and whitespace-only sentences never reach the model. Results come back in input order.
 
+use std::sync::Mutex;
+
 use anyhow::{bail, Result};
 use candle_core::{DType, Device};
 
 use crate::batch::{plan, BatchLimits};
 use crate::config::{DecodeOptions, MarianConfig};
-use crate::decode::{generate, SpecialTokens};
+use crate::decode::{generate, SpecialTokens, StageTimes};
 use crate::hub::ModelFiles;
 use crate::model::{Marian, Quantize, Weights};
 use crate::tokenizer::MarianTokenizer;
@@ -27,6 +29,8 @@ pub struct Translator {
     tokenizer: MarianTokenizer,
     special: SpecialTokens,
     defaults: DecodeOptions,
+    /// Summed per-stage times, once [`Translator::record_stage_times`] asked for them.
+    stage_times: Option<Mutex<StageTimes>>,
 }
 
 /// Per-call settings; [`Translator::options`] gives the checkpoint's defaults.
@@ -75,7 +79,20 @@ impl Translator {
             },
             tokenizer,
             defaults,
+            stage_times: None,
         })
+    }
+
+    /// From now on, sum the wall time of each generation stage (on a GPU this waits for the
+    /// device between stages, which costs a little speed).
+    pub fn record_stage_times(&mut self) {
+        self.stage_times.get_or_insert_with(Default::default);
+    }
+
+    /// The stage times summed so far, if they are recorded.
+    pub fn stage_times(&self) -> Option<StageTimes> {
+        let times = self.stage_times.as_ref()?;
+        Some(*times.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The checkpoint's decoding defaults with default batch limits.
@@ -148,7 +165,17 @@ impl Translator {
                 .iter()
                 .map(|&b| sources[todo[b]].clone())
                 .collect();
-            let generated = generate(&self.model, &rows, &decode, self.special)?;
+            let mut times = self
+                .stage_times
+                .as_ref()
+                .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
+            let generated = generate(
+                &self.model,
+                &rows,
+                &decode,
+                self.special,
+                times.as_deref_mut(),
+            )?;
             for (&b, out) in batch.indices.iter().zip(generated) {
                 outputs[todo[b]] = out;
             }

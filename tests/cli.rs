@@ -85,6 +85,48 @@ fn line_mode_uses_generation_config_beams_and_reads_stdin() {
     );
 }
 
+#[test]
+fn timings_add_one_stage_line_and_change_no_output() {
+    let rows = golden("generate.jsonl");
+    let input: Vec<&str> = rows
+        .iter()
+        .skip(50)
+        .take(6)
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    let input = input.join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture_arg();
+    let mut args = vec![
+        "translate",
+        "--input-format",
+        "lines",
+        "--model-dir",
+        &fixture,
+        "-q",
+        "-",
+    ];
+    let plain = run(&args, Some(input.as_bytes()), dir.path());
+    assert_ok(&plain, "translate");
+    args.push("--timings");
+    let timed = run(&args, Some(input.as_bytes()), dir.path());
+    assert_ok(&timed, "translate --timings");
+    assert_eq!(timed.stdout, plain.stdout);
+    assert!(plain.stderr.is_empty(), "-q prints nothing else");
+    let stderr = String::from_utf8(timed.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("time per stage: encoder "), "{stderr}");
+    for stage in [
+        "decoder layers",
+        "output projection",
+        "search",
+        "outside the model",
+    ] {
+        assert!(lines[0].contains(stage), "{stage} missing: {stderr}");
+    }
+}
+
 /// Each bad input: exit 2, one stderr line naming the problem, and the existing output untouched.
 #[test]
 fn bad_input_fails_cleanly_without_touching_the_output() {

@@ -129,6 +129,38 @@ fn room_for_one_token_gives_the_forced_eos_in_both_searches() {
 }
 
 #[test]
+fn recording_stage_times_changes_no_output_and_times_every_stage() {
+    let plain = load(fixture());
+    let mut timed = load(fixture());
+    timed.record_stage_times();
+    assert_eq!(plain.stage_times(), None);
+    let sources: Vec<Vec<u32>> = golden("generate.jsonl")
+        .iter()
+        .take(12)
+        .map(|r| ids(&r["ids"]))
+        .collect();
+    let mut last = timed.stage_times().expect("recording");
+    assert_eq!(last.total(), std::time::Duration::ZERO);
+    for beams in [1, 4] {
+        let opts = options(&plain, beams, 64);
+        let want = plain.translate_ids(&sources, &opts, &mut |_| {}).unwrap();
+        let got = timed.translate_ids(&sources, &opts, &mut |_| {}).unwrap();
+        assert_eq!(got, want, "beams {beams}");
+        // Every stage ran again, so each sum grew.
+        let now = timed.stage_times().unwrap();
+        for (stage, before, after) in [
+            ("encoder", last.encoder, now.encoder),
+            ("decoder", last.decoder, now.decoder),
+            ("projection", last.projection, now.projection),
+            ("search", last.search, now.search),
+        ] {
+            assert!(after > before, "beams {beams}: {stage} did not grow");
+        }
+        last = now;
+    }
+}
+
+#[test]
 fn fixture_outputs_depend_on_input_and_end() {
     // Guards the fixture itself: parity on a model that says the same thing to every input would
     // prove little.
