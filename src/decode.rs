@@ -6,6 +6,7 @@
 //! Rows whose search is over leave the batch, so the remaining ones decode faster. A sentence gets the
 //! same result alone as inside a batch: nothing here couples the rows of different sentences.
 
+use std::cmp::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
@@ -13,7 +14,7 @@ use candle_core::Device;
 use rayon::prelude::*;
 
 use crate::config::DecodeOptions;
-use crate::model::{DecoderCache, Encoded, Logits, Marian};
+use crate::model::{DecoderCache, DecoderStates, Encoded, Logits, Marian};
 
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 const NEG_LARGE: f32 = -1.0e9;
@@ -139,19 +140,28 @@ fn greedy(
     while !active.is_empty() {
         let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
         clock.lap(|t| &mut t.decoder)?;
-        let Logits {
-            values: mut flat,
-            vocab,
-        } = model.project(&states)?;
+        let chosen = match forced_now(opts, cur_len) {
+            // Every other token is at −∞ there: no logits needed.
+            Some(eos) => vec![eos; tokens.len()],
+            None => match folded_argmax(model, &states, &excluded(opts, cur_len, special.eos))? {
+                Some(chosen) => chosen,
+                None => {
+                    let Logits {
+                        values: mut flat,
+                        vocab,
+                    } = model.project(&states)?;
+                    // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a
+                    // greedy run.
+                    flat.par_chunks_mut(vocab)
+                        .map(|row| {
+                            process(row, cur_len, special.eos, opts, 0.0);
+                            argmax(row)
+                        })
+                        .collect()
+                }
+            },
+        };
         clock.lap(|t| &mut t.projection)?;
-        // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a greedy run.
-        let chosen: Vec<u32> = flat
-            .par_chunks_mut(vocab)
-            .map(|row| {
-                process(row, cur_len, special.eos, opts, 0.0);
-                argmax(row)
-            })
-            .collect();
         let mut keep = Vec::new();
         let mut next_tokens = Vec::new();
         for (r, token) in chosen.into_iter().enumerate() {
@@ -171,6 +181,72 @@ fn greedy(
         clock.lap(|t| &mut t.search)?;
     }
     Ok(outputs)
+}
+
+/// The EOS token that [`process`] leaves as the only choice at this position, if it does.
+fn forced_now(opts: &DecodeOptions, cur_len: usize) -> Option<u32> {
+    opts.forced_eos.filter(|_| cur_len + 1 == opts.max_length)
+}
+
+/// The tokens [`process`] sets to −∞ at `cur_len` when it does not force EOS.
+fn excluded(opts: &DecodeOptions, cur_len: usize, eos: u32) -> Vec<u32> {
+    let mut tokens = opts.banned_tokens.clone();
+    if cur_len - 1 < opts.min_new_tokens {
+        tokens.push(eos);
+    }
+    tokens
+}
+
+/// A row's best token that is not excluded, while the output projection runs: the first of the
+/// largest logits, as [`argmax`] finds it in the processed row.
+#[derive(Clone, Copy)]
+struct Best {
+    value: f32,
+    token: u32,
+}
+
+/// Greedy search's choices straight from the output projection (see [`Marian::project_fold`]);
+/// `None` where that does not run, or where a row has nothing above −∞ (then the processed rows
+/// decide, with their ties among −∞).
+fn folded_argmax(
+    model: &Marian,
+    states: &DecoderStates,
+    excluded: &[u32],
+) -> Result<Option<Vec<u32>>> {
+    let fold = |best: &mut Best, first: usize, values: &[f32]| best.add(first, values, excluded);
+    let Some(rows) = model.project_fold(states, Best::new, fold)? else {
+        return Ok(None);
+    };
+    Ok(rows.into_iter().map(Best::join).collect())
+}
+
+impl Best {
+    fn new() -> Self {
+        Self {
+            value: f32::NEG_INFINITY,
+            token: u32::MAX,
+        }
+    }
+
+    /// Takes in the logits of tokens `first..`.
+    fn add(&mut self, first: usize, values: &[f32], excluded: &[u32]) {
+        if crate::vecmath::max(values) > self.value {
+            for (token, &x) in (first as u32..).zip(values) {
+                if x > self.value && !excluded.contains(&token) {
+                    *self = Best { value: x, token };
+                }
+            }
+        }
+    }
+
+    /// The row's token from its parts, given in token order: a later part wins only with a
+    /// larger logit. `None` if nothing is above −∞.
+    fn join(parts: Vec<Best>) -> Option<u32> {
+        let best = parts
+            .into_iter()
+            .fold(Best::new(), |a, b| if b.value > a.value { b } else { a });
+        (best.value > f32::NEG_INFINITY).then_some(best.token)
+    }
 }
 
 /// First index of the maximum, as `torch.argmax` (NaN aside, which is skipped here); 0 for a row
@@ -243,27 +319,31 @@ fn beam(
         let per_item = tokens.len() / active.len();
         let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
         clock.lap(|t| &mut t.decoder)?;
-        let Logits {
-            values: mut flat,
-            vocab,
-        } = model.project(&states)?;
-        clock.lap(|t| &mut t.projection)?;
-        // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's
-        // candidates is the search's main cost: sentences in parallel.
-        let all_candidates: Vec<Vec<(usize, f32)>> = flat
-            .par_chunks_mut(per_item * vocab)
-            .zip(active.par_iter())
-            .map(|(rows, &item_index)| {
-                // transformers adds the running score after the processors; their bans (−∞)
-                // and forced EOS are the same when applied after it, and the row is read once less.
-                for (b, row) in rows.chunks_mut(vocab).enumerate() {
-                    let running = items[item_index].running[b].1;
-                    log_softmax_plus(row, running);
-                    process(row, cur_len, special.eos, opts, running);
-                }
-                top_k(rows, 2 * k)
-            })
+        let running: Vec<f32> = active
+            .iter()
+            .flat_map(|&i| items[i].running.iter().map(|r| r.1))
             .collect();
+        let folded = match forced_now(opts, cur_len) {
+            Some(_) => None,
+            None => folded_candidates(
+                model,
+                &states,
+                &running,
+                per_item,
+                &excluded(opts, cur_len, special.eos),
+                2 * k,
+            )?,
+        };
+        let (all_candidates, vocab) = match folded {
+            Some(found) => found,
+            None => {
+                let logits = model.project(&states)?;
+                let vocab = logits.vocab;
+                let found = scored_candidates(logits, &running, per_item, cur_len, opts, special);
+                (found, vocab)
+            }
+        };
+        clock.lap(|t| &mut t.projection)?;
         let at_limit = cur_len + 1 >= opts.max_length;
         let mut next_rows = Vec::new();
         let mut next_tokens = Vec::new();
@@ -337,6 +417,177 @@ fn beam(
     Ok(outputs)
 }
 
+/// Per sentence, its candidates of a beam step, best first: (index over its rows × vocabulary,
+/// score).
+type StepCandidates = Vec<Vec<(usize, f32)>>;
+
+/// Each sentence's `2k` best candidates (flat index over its rows × vocabulary, score) from
+/// the full logits: every row normalised and processed, then [`top_k`]. `running` holds each row's
+/// hypothesis score, `per_item` rows per sentence.
+fn scored_candidates(
+    logits: Logits,
+    running: &[f32],
+    per_item: usize,
+    cur_len: usize,
+    opts: &DecodeOptions,
+    special: SpecialTokens,
+) -> StepCandidates {
+    let Logits {
+        values: mut flat,
+        vocab,
+    } = logits;
+    // Scoring every row (rows × vocabulary exponentials) and choosing each sentence's candidates
+    // is the search's main cost: sentences in parallel.
+    flat.par_chunks_mut(per_item * vocab)
+        .zip(running.par_chunks(per_item))
+        .map(|(rows, running)| {
+            // transformers adds the running score after the processors; their bans (−∞) and
+            // forced EOS are the same when applied after it, and the row is read once less.
+            for (row, &score) in rows.chunks_mut(vocab).zip(running) {
+                log_softmax_plus(row, score);
+                process(row, cur_len, special.eos, opts, score);
+            }
+            top_k(rows, 2 * opts.num_beams)
+        })
+        .collect()
+}
+
+/// Tokens a row keeps beyond the `2k` a step chooses: the margin that lets
+/// [`folded_candidates`] show that no token it dropped could have been chosen.
+const SPARE: usize = 4;
+
+/// What beam search keeps of a row of logits while the output projection runs: the largest
+/// logit, `Σ e^(x − max)`, and the largest logits that are not excluded, best first (the lower
+/// token first among equals).
+struct RowTop {
+    max: f32,
+    sum: f64,
+    best: Vec<(f32, u32)>,
+}
+
+impl RowTop {
+    fn new(keep: usize) -> Self {
+        Self {
+            max: f32::NEG_INFINITY,
+            sum: 0.0,
+            best: Vec::with_capacity(keep + 1),
+        }
+    }
+
+    /// Takes in the logits of tokens `first..`, keeping the best `keep`.
+    fn add(&mut self, first: usize, values: &[f32], keep: usize, excluded: &[u32]) {
+        let local = crate::vecmath::max(values);
+        if local > self.max {
+            // The sum so far was taken against the old maximum.
+            self.sum *= f64::from(self.max - local).exp();
+            self.max = local;
+        }
+        self.sum += crate::vecmath::sum_exp(values, self.max);
+        let floor = |best: &[(f32, u32)]| {
+            if best.len() == keep {
+                best[keep - 1].0
+            } else {
+                f32::NEG_INFINITY
+            }
+        };
+        if local > floor(&self.best) {
+            for (token, &x) in (first as u32..).zip(values) {
+                if x > floor(&self.best) && !excluded.contains(&token) {
+                    let at = self.best.iter().position(|b| x > b.0);
+                    self.best.insert(at.unwrap_or(self.best.len()), (x, token));
+                    self.best.truncate(keep);
+                }
+            }
+        }
+    }
+
+    /// One row from its parts, given in token order.
+    fn join(parts: Vec<RowTop>, keep: usize) -> RowTop {
+        let max = parts
+            .iter()
+            .map(|p| p.max)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let sum = parts
+            .iter()
+            .filter(|p| p.sum != 0.0)
+            .map(|p| p.sum * f64::from(p.max - max).exp())
+            .sum();
+        let mut best: Vec<(f32, u32)> = parts.into_iter().flat_map(|p| p.best).collect();
+        // Stable: equal logits stay in token order.
+        best.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal));
+        best.truncate(keep);
+        RowTop { max, sum, best }
+    }
+}
+
+/// [`scored_candidates`] without writing the logits (see [`Marian::project_fold`]): each row keeps
+/// its normaliser and its best `2k + SPARE` tokens, which are scored as [`log_softmax_plus`] scores
+/// them. A token a row dropped scores at most what the row's last kept one does; when that is
+/// below each sentence's `2k`-th candidate, no dropped token could have been chosen. The
+/// normaliser is summed panel by panel, rescaled as the maximum grows, so a score can differ from
+/// the full row's in its last bit, as any other summation order would. `None` where the
+/// projection does not fold or the proof fails (the caller then scores the full rows).
+fn folded_candidates(
+    model: &Marian,
+    states: &DecoderStates,
+    running: &[f32],
+    per_item: usize,
+    excluded: &[u32],
+    wanted: usize,
+) -> Result<Option<(StepCandidates, usize)>> {
+    let keep = wanted + SPARE;
+    let fold =
+        |top: &mut RowTop, first: usize, values: &[f32]| top.add(first, values, keep, excluded);
+    let Some(rows) = model.project_fold(states, || RowTop::new(keep), fold)? else {
+        return Ok(None);
+    };
+    let vocab = model.vocab_size();
+    let tops: Vec<RowTop> = rows.into_iter().map(|p| RowTop::join(p, keep)).collect();
+    Ok(candidates_from_tops(&tops, running, per_item, vocab, wanted).map(|c| (c, vocab)))
+}
+
+/// The candidates of [`folded_candidates`] from the rows' summaries, or `None` where they cannot
+/// be shown to equal those of the full rows.
+fn candidates_from_tops(
+    tops: &[RowTop],
+    running: &[f32],
+    per_item: usize,
+    vocab: usize,
+    wanted: usize,
+) -> Option<StepCandidates> {
+    let keep = wanted + SPARE;
+    let mut all = Vec::with_capacity(running.len() / per_item.max(1));
+    for (tops, running) in tops.chunks(per_item).zip(running.chunks(per_item)) {
+        let mut candidates = Vec::with_capacity(per_item * keep);
+        let mut floors = Vec::with_capacity(per_item);
+        for (b, (top, &score)) in tops.iter().zip(running).enumerate() {
+            if top.best.len() < keep || !(top.sum.is_finite() && top.sum > 0.0) {
+                return None;
+            }
+            let log_sum = top.sum.ln() as f32;
+            let scored = |x: f32| x - top.max - log_sum + score;
+            candidates.extend(
+                top.best
+                    .iter()
+                    .map(|&(x, token)| (b * vocab + token as usize, scored(x))),
+            );
+            floors.push(scored(top.best[keep - 1].0));
+        }
+        candidates.sort_by(|a, b| {
+            b.1.partial_cmp(&a.1)
+                .unwrap_or(Ordering::Equal)
+                .then(a.0.cmp(&b.0))
+        });
+        candidates.truncate(wanted);
+        let last = candidates[wanted - 1].1;
+        if !floors.iter().all(|&f| f < last) {
+            return None;
+        }
+        all.push(candidates);
+    }
+    Some(all)
+}
+
 /// Inserts a finished hypothesis, keeping the best `k`, best first.
 fn insert_finished(finished: &mut Vec<(Vec<u32>, f32)>, seq: Vec<u32>, score: f32, k: usize) {
     let at = finished
@@ -401,6 +652,150 @@ mod tests {
         for k in [1, 2, 8, 70] {
             assert_eq!(top_k(&scores, k), want[..k], "k = {k}");
         }
+    }
+
+    /// Options whose processors ban token 5 and, before three new tokens, EOS (0).
+    fn banning_options() -> DecodeOptions {
+        DecodeOptions {
+            num_beams: 4,
+            max_length: 50,
+            length_penalty: 1.0,
+            banned_tokens: vec![5],
+            forced_eos: Some(0),
+            min_new_tokens: 3,
+        }
+    }
+
+    const SPECIAL: SpecialTokens = SpecialTokens {
+        decoder_start: 1,
+        eos: 0,
+    };
+
+    /// Folds each row as the projection would: parts of uneven width, panels of 16 within them.
+    fn fold_rows<S>(
+        flat: &[f32],
+        vocab: usize,
+        init: impl Fn() -> S,
+        add: impl Fn(&mut S, usize, &[f32]),
+    ) -> Vec<Vec<S>> {
+        flat.chunks(vocab)
+            .map(|row| {
+                [0..100, 100..vocab]
+                    .into_iter()
+                    .map(|range| {
+                        let mut state = init();
+                        for first in range.clone().step_by(16) {
+                            add(&mut state, first, &row[first..(first + 16).min(range.end)]);
+                        }
+                        state
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn folded_beam_rows_choose_what_the_full_rows_choose() {
+        let (vocab, cur_len) = (300, 2);
+        let opts = banning_options();
+        let excluded = excluded(&opts, cur_len, SPECIAL.eos);
+        assert_eq!(excluded, vec![5, 0]);
+        let wanted = 2 * opts.num_beams;
+        let keep = wanted + SPARE;
+        // Three sentences of four beams, then the first step's one row per sentence.
+        for (per_item, running) in [(4, [0.0, -1.5, -2.0, -3.25].repeat(3)), (1, vec![0.0; 3])] {
+            let mut flat: Vec<f32> = crate::test_util::pseudo_random(running.len() * vocab, 5)
+                .iter()
+                .map(|x| x * 8.0)
+                .collect();
+            // The best logit of the first row is banned: it still counts in the normaliser.
+            flat[5] = 20.0;
+            let full = scored_candidates(
+                Logits {
+                    values: flat.clone(),
+                    vocab,
+                },
+                &running,
+                per_item,
+                cur_len,
+                &opts,
+                SPECIAL,
+            );
+            let tops: Vec<RowTop> = fold_rows(
+                &flat,
+                vocab,
+                || RowTop::new(keep),
+                |t, first, v| t.add(first, v, keep, &excluded),
+            )
+            .into_iter()
+            .map(|parts| RowTop::join(parts, keep))
+            .collect();
+            let folded = candidates_from_tops(&tops, &running, per_item, vocab, wanted)
+                .expect("distinct logits: the kept tokens decide");
+            // The same tokens in the same order; the normaliser is summed in another order.
+            assert_eq!(folded.len(), full.len());
+            for (got, want) in folded.iter().zip(&full) {
+                let tokens = |c: &[(usize, f32)]| c.iter().map(|x| x.0).collect::<Vec<_>>();
+                assert_eq!(tokens(got), tokens(want), "{per_item} rows per sentence");
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (g.1 - w.1).abs() <= 1e-5 * w.1.abs().max(1.0),
+                        "{g:?} vs {w:?}"
+                    );
+                }
+            }
+        }
+        // Rows of equal logits: a dropped token ties the last candidate, so nothing is claimed.
+        let flat = vec![0.5; 4 * vocab];
+        let tops: Vec<RowTop> = fold_rows(
+            &flat,
+            vocab,
+            || RowTop::new(keep),
+            |t, first, v| t.add(first, v, keep, &excluded),
+        )
+        .into_iter()
+        .map(|parts| RowTop::join(parts, keep))
+        .collect();
+        assert_eq!(
+            candidates_from_tops(&tops, &[0.0; 4], 4, vocab, wanted),
+            None
+        );
+    }
+
+    #[test]
+    fn folded_greedy_rows_choose_what_the_processed_rows_choose() {
+        let (vocab, cur_len) = (300, 2);
+        let opts = banning_options();
+        let excluded = excluded(&opts, cur_len, SPECIAL.eos);
+        // Few distinct values: ties within and across parts; some rows' maximum is banned.
+        let mut flat: Vec<f32> = crate::test_util::pseudo_random(8 * vocab, 6)
+            .iter()
+            .map(|x| (x * 3.0).round())
+            .collect();
+        flat[5] = 9.0;
+        flat[vocab] = 9.0;
+        let want: Vec<u32> = flat
+            .clone()
+            .chunks_mut(vocab)
+            .map(|row| {
+                process(row, cur_len, SPECIAL.eos, &opts, 0.0);
+                argmax(row)
+            })
+            .collect();
+        let got: Vec<Option<u32>> = fold_rows(&flat, vocab, Best::new, |b, first, v| {
+            b.add(first, v, &excluded)
+        })
+        .into_iter()
+        .map(Best::join)
+        .collect();
+        assert_eq!(got, want.into_iter().map(Some).collect::<Vec<_>>());
+        // Nothing above −∞ outside the banned tokens: left to the processed row.
+        let mut row = vec![f32::NEG_INFINITY; vocab];
+        row[5] = 1.0;
+        let parts = fold_rows(&row, vocab, Best::new, |b, first, v| {
+            b.add(first, v, &excluded)
+        });
+        assert_eq!(Best::join(parts.into_iter().next().unwrap()), None);
     }
 
     #[test]

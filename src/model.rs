@@ -1265,6 +1265,22 @@ impl Marian {
         Ok(DecoderStates(h.i((.., 0, ..))?))
     }
 
+    /// The output projection folded row by row instead of written out (see
+    /// [`PackedLinear::forward_fold`]), where it is packed f32 on the CPU; `None` elsewhere.
+    pub fn project_fold<S: Send>(
+        &self,
+        states: &DecoderStates,
+        init: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, usize, &[f32]) + Sync,
+    ) -> Result<Option<Vec<Vec<S>>>> {
+        match &self.lm_head {
+            Proj::Packed(lin) => Ok(Some(with_cpu_f32(&states.0, |x| {
+                lin.forward_fold(x, init, fold)
+            })?)),
+            _ => Ok(None),
+        }
+    }
+
     /// The output projection of [`Marian::decode_step`]: the next-token logits of each row.
     pub fn project(&self, states: &DecoderStates) -> Result<Logits> {
         let h = &states.0;
