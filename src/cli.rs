@@ -133,7 +133,8 @@ pub struct TranslateArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// After the run, print on stderr where the time went: encoder, decoder layers, output
-    /// projection, search, and everything outside the model.
+    /// projection, search, and everything outside the model. (On the CPU in f32 the search's scan
+    /// of the logits runs inside the output projection.)
     #[arg(long)]
     pub timings: bool,
 }

@@ -32,7 +32,8 @@ pub struct StageTimes {
     pub encoder: Duration,
     pub decoder: Duration,
     pub projection: Duration,
-    /// Scoring, choosing tokens and reordering the caches.
+    /// Choosing tokens and reordering the caches. Where the projection is folded into the
+    /// search (CPU, f32), scanning the logits is charged to `projection`.
     pub search: Duration,
 }
 
