@@ -141,26 +141,25 @@ fn greedy(
     while !active.is_empty() {
         let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
         clock.lap(|t| &mut t.decoder)?;
-        let chosen = match forced_now(opts, cur_len) {
+        let chosen = if let Some(eos) = forced_now(opts, cur_len) {
             // Every other token is at −∞ there: no logits needed.
-            Some(eos) => vec![eos; tokens.len()],
-            None => match folded_argmax(model, &states, &excluded(opts, cur_len, special.eos))? {
-                Some(chosen) => chosen,
-                None => {
-                    let Logits {
-                        values: mut flat,
-                        vocab,
-                    } = model.project(&states)?;
-                    // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a
-                    // greedy run.
-                    flat.par_chunks_mut(vocab)
-                        .map(|row| {
-                            process(row, cur_len, special.eos, opts, 0.0);
-                            argmax(row)
-                        })
-                        .collect()
-                }
-            },
+            vec![eos; tokens.len()]
+        } else if let Some(chosen) =
+            folded_argmax(model, &states, &excluded(opts, cur_len, special.eos))?
+        {
+            chosen
+        } else {
+            let Logits {
+                values: mut flat,
+                vocab,
+            } = model.project(&states)?;
+            // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a greedy run.
+            flat.par_chunks_mut(vocab)
+                .map(|row| {
+                    process(row, cur_len, special.eos, opts, 0.0);
+                    argmax(row)
+                })
+                .collect()
         };
         clock.lap(|t| &mut t.projection)?;
         let mut keep = Vec::new();
@@ -703,6 +702,17 @@ mod tests {
         assert_eq!(excluded, vec![5, 0]);
         let wanted = 2 * opts.num_beams;
         let keep = wanted + SPARE;
+        let tops_of = |flat: &[f32]| -> Vec<RowTop> {
+            fold_rows(
+                flat,
+                vocab,
+                || RowTop::new(keep),
+                |t, first, v| t.add(first, v, keep, &excluded),
+            )
+            .into_iter()
+            .map(|parts| RowTop::join(parts, keep))
+            .collect()
+        };
         // Three sentences of four beams, then the first step's one row per sentence.
         for (per_item, running) in [(4, [0.0, -1.5, -2.0, -3.25].repeat(3)), (1, vec![0.0; 3])] {
             let mut flat: Vec<f32> = crate::test_util::pseudo_random(running.len() * vocab, 5)
@@ -722,16 +732,7 @@ mod tests {
                 &opts,
                 SPECIAL,
             );
-            let tops: Vec<RowTop> = fold_rows(
-                &flat,
-                vocab,
-                || RowTop::new(keep),
-                |t, first, v| t.add(first, v, keep, &excluded),
-            )
-            .into_iter()
-            .map(|parts| RowTop::join(parts, keep))
-            .collect();
-            let folded = candidates_from_tops(&tops, &running, per_item, vocab, wanted)
+            let folded = candidates_from_tops(&tops_of(&flat), &running, per_item, vocab, wanted)
                 .expect("distinct logits: the kept tokens decide");
             // The same tokens in the same order; the normaliser is summed in another order.
             assert_eq!(folded.len(), full.len());
@@ -748,17 +749,8 @@ mod tests {
         }
         // Rows of equal logits: a dropped token ties the last candidate, so nothing is claimed.
         let flat = vec![0.5; 4 * vocab];
-        let tops: Vec<RowTop> = fold_rows(
-            &flat,
-            vocab,
-            || RowTop::new(keep),
-            |t, first, v| t.add(first, v, keep, &excluded),
-        )
-        .into_iter()
-        .map(|parts| RowTop::join(parts, keep))
-        .collect();
         assert_eq!(
-            candidates_from_tops(&tops, &[0.0; 4], 4, vocab, wanted),
+            candidates_from_tops(&tops_of(&flat), &[0.0; 4], 4, vocab, wanted),
             None
         );
     }
