@@ -89,7 +89,7 @@ pub struct TranslateArgs {
     /// The field translated in --input-format jsonl.
     #[arg(long, value_name = "NAME", default_value = "text")]
     pub field: String,
-    /// File extensions translated inside folders, comma-separated.
+    /// File extensions translated inside folders, comma-separated, matched in any case.
     #[arg(
         long,
         value_name = "EXT,...",
@@ -137,6 +137,10 @@ pub struct TranslateArgs {
     /// of the logits runs inside the output projection.)
     #[arg(long)]
     pub timings: bool,
+    /// Write every warning about a suspicious translation, and every file that failed, to FILE as
+    /// JSON Lines (stderr shows only the first few warnings of each input).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--dtype` values.
@@ -191,6 +195,8 @@ pub struct TranslateConfig {
     pub quantize: Quantize,
     pub quiet: bool,
     pub timings: bool,
+    /// Where the full list of warnings and failures goes.
+    pub report: Option<PathBuf>,
 }
 
 impl TranslateArgs {
@@ -227,29 +233,14 @@ impl TranslateArgs {
             let Some(out_dir) = self.output.clone() else {
                 bail!("translating folders or several files needs -o OUTDIR");
             };
-            if out_dir.is_file() {
-                bail!(
-                    "{}: is a file; -o must name a folder when translating folders",
-                    out_dir.display()
-                );
-            }
             Job::Tree {
                 inputs: self.inputs.clone(),
                 out_dir,
-                extensions: self
-                    .ext
-                    .iter()
-                    .map(|e| e.trim_start_matches('.').to_string())
-                    .collect(),
+                extensions: extensions(&self.ext)?,
                 force: self.force,
             }
         } else {
             let input = Input::from_arg(self.inputs.first().map_or("-".as_ref(), |p| p.as_path()));
-            if let (Input::File(i), Some(o)) = (&input, &self.output) {
-                if i == o {
-                    bail!("{}: input and output are the same file", i.display());
-                }
-            }
             Job::Single {
                 input,
                 output: self.output.clone(),
@@ -274,6 +265,22 @@ impl TranslateArgs {
             },
             quiet: self.model.quiet,
             timings: self.timings,
+            report: self.report.clone(),
         })
     }
+}
+
+/// `--ext` values without their dot, lower-case (matching ignores case); an empty one is refused
+/// rather than silently matching nothing.
+fn extensions(values: &[String]) -> Result<Vec<String>> {
+    values
+        .iter()
+        .map(|e| {
+            let e = e.trim().trim_start_matches('.');
+            if e.is_empty() {
+                bail!("--ext: an empty extension matches no file; give e.g. --ext txt,md");
+            }
+            Ok(e.to_ascii_lowercase())
+        })
+        .collect()
 }

@@ -20,6 +20,7 @@ pub mod int8;
 pub mod model;
 pub mod packed;
 pub mod pipeline;
+pub mod plan;
 pub mod pth;
 pub mod reassemble;
 pub mod segment;

@@ -32,8 +32,37 @@ fn main() {
         Ok(outcome) if outcome.failed > 0 => std::process::exit(1),
         Ok(_) => {}
         Err(e) => {
-            eprintln!("terjemah: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("terjemah: {}", one_line(&e));
             std::process::exit(2);
         }
     }
+}
+
+/// The error chain on one line: each cause's first line only (a candle error built with
+/// `RUST_BACKTRACE` set carries its backtrace after a newline), without "(os error N)" suffixes.
+fn one_line(e: &anyhow::Error) -> String {
+    let causes: Vec<String> = e
+        .chain()
+        .map(|cause| {
+            let text = cause.to_string();
+            let first = text.lines().next().unwrap_or_default().trim_end();
+            strip_os_error(first)
+        })
+        .collect();
+    causes.join(": ")
+}
+
+fn strip_os_error(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(" (os error ") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match rest.find(')') {
+            Some(end) => rest = &rest[end + 1..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }

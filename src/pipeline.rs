@@ -5,6 +5,7 @@
 //! batches; when the pool is full it is translated and each of its documents is written (atomically)
 //! at once. A file that cannot be read or decoded is reported and skipped; the others go on.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,13 +16,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{InputFormat, Job, TranslateConfig};
 use crate::decode::StageTimes;
 use crate::document::{Document, DocumentOptions};
-use crate::files::{io_reason, utf8, write_atomic, Input};
+use crate::files::{read_file, write_atomic, Input};
+use crate::plan::{self, TreePlan, TreeRequest};
 use crate::reassemble::{check_translation, reassemble};
 use crate::translator::{TranslateOptions, Translator};
 use crate::{device, hub, segment};
 
 /// Sentences gathered from several documents before they are translated together.
 const POOL_SENTENCES: usize = 1024;
+
+/// Warnings printed per input before the rest are only counted (all go to `--report`).
+const WARNINGS_SHOWN: usize = 5;
 
 /// How a run ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +53,11 @@ pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
 }
 
 fn run(config: &TranslateConfig) -> Result<Outcome> {
+    let report: Vec<&Path> = config.report.iter().map(PathBuf::as_path).collect();
     match &config.job {
         Job::Single { input, output } => {
-            // Read and check the input before the (slow) model load, so bad input fails fast.
+            // Check the paths and read the input before the (slow) model load, so bad input fails fast.
+            plan::single(input, output.as_deref(), &report)?;
             let text = input.read_text()?;
             let engine = Engine::load(config)?;
             let start = Instant::now();
@@ -68,6 +75,7 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
                 Some(path) => write_atomic(path, english.as_bytes())?,
                 None => write_stdout(english.as_bytes())?,
             }
+            engine.finish(config)?;
             Ok(Outcome { failed: 0 })
         }
         Job::Tree {
@@ -76,22 +84,23 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             extensions,
             force,
         } => {
-            let mut failed = 0;
-            let mut work = Vec::new();
-            for input in inputs {
-                match list_files(input, inputs.len() > 1, extensions) {
-                    Ok(files) => work.extend(files),
-                    Err(e) => {
-                        eprintln!("terjemah: {e:#}");
-                        failed += 1;
-                    }
-                }
-            }
+            let request = TreeRequest {
+                inputs,
+                out_dir,
+                extensions,
+                force: *force,
+            };
+            let plan = plan::tree(&request, &report)?;
             let engine = Engine::load(config)?;
-            let summary = engine.tree(&work, out_dir, *force)?;
-            Ok(Outcome {
-                failed: failed + summary,
-            })
+            for note in &plan.notes {
+                engine.note(note);
+            }
+            for failure in &plan.failures {
+                engine.failure(failure);
+            }
+            let failed = engine.tree(&plan)?;
+            engine.finish(config)?;
+            Ok(Outcome { failed })
         }
     }
 }
@@ -119,57 +128,14 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// An input file of a folder run and where its English goes, relative to the output folder.
-struct WorkFile {
-    source: PathBuf,
-    relative: PathBuf,
-}
-
-/// Files to translate under `input`: the file itself, or a folder's files with a chosen extension
-/// (sorted, so runs are reproducible). With several inputs each keeps its own name as a subfolder.
-fn list_files(input: &Path, several: bool, extensions: &[String]) -> Result<Vec<WorkFile>> {
-    let meta =
-        std::fs::metadata(input).map_err(|e| anyhow!("{}: {}", input.display(), io_reason(&e)))?;
-    let name = PathBuf::from(input.file_name().unwrap_or(input.as_os_str()));
-    if meta.is_file() {
-        return Ok(vec![WorkFile {
-            source: input.to_path_buf(),
-            relative: name,
-        }]);
-    }
-    let mut files = Vec::new();
-    let mut stack = vec![input.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| anyhow!("{}: {}", dir.display(), io_reason(&e)))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths.into_iter().rev() {
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|x| extensions.iter().any(|e| x.to_string_lossy() == e.as_str()))
-            {
-                let rel = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
-                let relative = if several { name.join(rel) } else { rel };
-                files.push(WorkFile {
-                    source: path,
-                    relative,
-                });
-            }
-        }
-        files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    }
-    Ok(files)
-}
-
 /// The loaded model with the run's settings.
 struct Engine {
     translator: Translator,
     opts: TranslateOptions,
     progress: Progress,
     quiet: bool,
+    /// Every warning and failure, as JSON Lines, when `--report` asks for them.
+    report: Option<RefCell<String>>,
 }
 
 /// A parsed document waiting in the pool.
@@ -204,7 +170,37 @@ impl Engine {
             opts,
             progress: Progress::new(config.quiet),
             quiet: config.quiet,
+            report: config.report.as_ref().map(|_| RefCell::default()),
         })
+    }
+
+    /// Writes the report, if one was asked for.
+    fn finish(&self, config: &TranslateConfig) -> Result<()> {
+        match (&config.report, &self.report) {
+            (Some(path), Some(lines)) => write_atomic(path, lines.borrow().as_bytes()),
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, entry: serde_json::Value) {
+        if let Some(report) = &self.report {
+            let mut report = report.borrow_mut();
+            report.push_str(&entry.to_string());
+            report.push('\n');
+        }
+    }
+
+    /// An input that was not translated: always on stderr, and in the report.
+    fn failure(&self, line: &str) {
+        self.progress.println(&format!("terjemah: {line}"));
+        self.record(serde_json::json!({ "error": line }));
+    }
+
+    /// Something skipped on purpose, not a failure.
+    fn note(&self, line: &str) {
+        if !self.quiet {
+            self.progress.println(&format!("terjemah: note: {line}"));
+        }
     }
 
     /// The closing summary, and where the time went when that was asked for.
@@ -306,47 +302,59 @@ impl Engine {
         Ok((out, count))
     }
 
+    /// Warns about suspicious translations: the first few of one input on stderr, then a count;
+    /// all of them in the report.
     fn warn(&self, name: &str, sources: &[&str], english: &[String]) {
-        if self.quiet {
-            return;
-        }
+        let mut shown = 0;
         for (i, (s, t)) in sources.iter().zip(english).enumerate() {
-            if let Some(w) = check_translation(s, t) {
+            let Some(w) = check_translation(s, t) else {
+                continue;
+            };
+            self.record(serde_json::json!({
+                "file": name, "segment": i + 1, "warning": w.as_str(), "source": s, "translation": t,
+            }));
+            shown += 1;
+            if shown <= WARNINGS_SHOWN && !self.quiet {
                 self.progress.println(&format!(
                     "terjemah: {name}: warning: segment {}: {w}",
                     i + 1
                 ));
             }
         }
+        if shown > WARNINGS_SHOWN && !self.quiet {
+            let more = shown - WARNINGS_SHOWN;
+            let hint = if self.report.is_some() {
+                "listed in the report"
+            } else {
+                "--report FILE lists them all"
+            };
+            self.progress.println(&format!(
+                "terjemah: {name}: … and {more} more warnings ({hint})"
+            ));
+        }
     }
 
-    /// A folder run; returns the number of files that failed.
-    fn tree(&self, work: &[WorkFile], out_dir: &Path, force: bool) -> Result<usize> {
+    /// A folder run; returns the number of files that failed, those the plan found included.
+    fn tree(&self, plan: &TreePlan) -> Result<usize> {
         let start = Instant::now();
         self.progress.start(0);
-        let (mut done, mut skipped, mut failed, mut sentences) = (0, 0, 0, 0);
+        let (mut done, mut failed, mut sentences) = (0, plan.failures.len(), 0);
         let mut pool: Vec<Pending> = Vec::new();
         let mut pooled = 0;
-        for file in work {
-            let output = out_dir.join(&file.relative);
-            if !force && up_to_date(&file.source, &output) {
-                skipped += 1;
-                continue;
-            }
-            let name = file.source.display().to_string();
-            match read_document(&file.source) {
+        for file in &plan.work {
+            match read_file(&file.source) {
                 Ok(text) => {
                     let document =
                         Document::parse(&text, &document_options(is_markdown(&file.source)));
                     pooled += document.model_inputs().len();
                     pool.push(Pending {
-                        output,
-                        name,
+                        output: file.output.clone(),
+                        name: file.source.display().to_string(),
                         document,
                     });
                 }
                 Err(e) => {
-                    self.progress.println(&format!("terjemah: {e:#}"));
+                    self.failure(&format!("{e:#}"));
                     failed += 1;
                     continue;
                 }
@@ -360,7 +368,8 @@ impl Engine {
         let (d, f) = self.flush(&mut pool, &mut sentences);
         (done, failed) = (done + d, failed + f);
         let what = format!(
-            "{done} files ({skipped} already up to date, {failed} failed), {sentences} sentences"
+            "{done} files ({} already up to date, {failed} failed), {sentences} sentences",
+            plan.up_to_date
         );
         self.summary(&what, sentences, start);
         Ok(failed)
@@ -377,29 +386,34 @@ impl Engine {
             .iter()
             .map(|p| (p.name.as_str(), &p.document))
             .collect();
-        let mut written = 0;
-        let mut failed = 0;
-        match self.reassembled(&named, "batch") {
-            Ok(english) => {
-                for (p, text) in pool.iter().zip(english) {
-                    match write_atomic(&p.output, text.as_bytes()) {
-                        Ok(()) => {
-                            written += 1;
-                            *sentences += p.document.model_inputs().len();
-                        }
-                        Err(e) => {
-                            self.progress.println(&format!("terjemah: {e:#}"));
-                            failed += 1;
-                        }
-                    }
+        let together = match named.as_slice() {
+            [(name, _)] => name,
+            _ => "batch",
+        };
+        let results: Vec<Result<String>> = match self.reassembled(&named, together) {
+            Ok(english) => english.into_iter().map(Ok).collect(),
+            // One bad document (a sentence the model cannot take) must not fail the others that
+            // shared its batches: each is translated again on its own.
+            Err(_) if pool.len() > 1 => named
+                .iter()
+                .map(|&(name, document)| {
+                    let mut english = self.reassembled(&[(name, document)], name)?;
+                    Ok(english.pop().unwrap_or_default())
+                })
+                .collect(),
+            Err(e) => vec![Err(e)],
+        };
+        let (mut written, mut failed) = (0, 0);
+        for (p, result) in pool.iter().zip(results) {
+            match result.and_then(|text| write_atomic(&p.output, text.as_bytes())) {
+                Ok(()) => {
+                    written += 1;
+                    *sentences += p.document.model_inputs().len();
                 }
-            }
-            Err(e) => {
-                for p in pool.iter() {
-                    self.progress
-                        .println(&format!("terjemah: {}: {e:#}", p.name));
+                Err(e) => {
+                    self.failure(&format!("{e:#}"));
+                    failed += 1;
                 }
-                failed += pool.len();
             }
         }
         pool.clear();
@@ -418,26 +432,6 @@ fn document_options(markdown: bool) -> DocumentOptions {
         markdown,
         ..DocumentOptions::default()
     }
-}
-
-/// An output that exists and is at least as new as its input is complete (outputs appear only by
-/// rename), so a rerun skips it.
-fn up_to_date(input: &Path, output: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    matches!((modified(input), modified(output)), (Some(i), Some(o)) if o >= i)
-}
-
-/// A document's text, or an error naming the file: unreadable, binary, or not UTF-8.
-fn read_document(path: &Path) -> Result<String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
-    if bytes.contains(&0) {
-        bail!(
-            "{}: binary file (contains NUL bytes), skipped",
-            path.display()
-        );
-    }
-    utf8(bytes, &path.display().to_string())
 }
 
 /// One input line: its text and its terminator (`\n`, `\r\n` or none at end of input).

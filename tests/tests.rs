@@ -2,5 +2,7 @@
 
 mod cli;
 mod documents;
+mod files;
+mod model_faults;
 mod parity;
 mod util;

@@ -1,0 +1,362 @@
+//! What a run will read and write, decided and checked before the model loads, so that a run that
+//! would lose the user's data is refused at once and a bad path is found in the first second, not
+//! after an hour of translating.
+//!
+//! Guarantees, for single-file and folder runs alike:
+//! - no output is an input: files are compared by identity ([`FileId`]), so `./x.txt`, absolute
+//!   paths, symlinks and hard links are seen through; an output folder equal to an input folder is
+//!   refused, and one inside an input folder is never read from;
+//! - no two inputs map to one output (refused with one line naming both);
+//! - the output location exists or can be created, and can be written;
+//! - a folder is walked with `walkdir`, which detects symlink loops; each file is translated once
+//!   however many paths lead to it; unreadable subfolders and inputs that are not regular files
+//!   (FIFOs, sockets, devices) are reported and the rest goes on.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use walkdir::WalkDir;
+
+use crate::files::{io_reason, parent_dir, prepare_output_dir, FileId, Input};
+
+/// One input of a folder run and the file its English goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkFile {
+    pub source: PathBuf,
+    pub output: PathBuf,
+}
+
+/// A checked folder run.
+#[derive(Debug, Default)]
+pub struct TreePlan {
+    /// Files to translate, in a reproducible order.
+    pub work: Vec<WorkFile>,
+    /// Outputs newer than their inputs, not redone without `--force`.
+    pub up_to_date: usize,
+    /// Inputs that cannot be translated, one line each (`path: problem`); they count as failed.
+    pub failures: Vec<String>,
+    /// Things skipped on purpose (a symlink loop, a second path to a file), one line each.
+    pub notes: Vec<String>,
+}
+
+/// What a folder run is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeRequest<'a> {
+    pub inputs: &'a [PathBuf],
+    pub out_dir: &'a Path,
+    /// Lower-case, without the dot.
+    pub extensions: &'a [String],
+    pub force: bool,
+}
+
+/// Checks a single-input run: the output (if any) is not the input, is not a folder, and its folder
+/// can be written. Extra outputs (a report) are checked the same way.
+pub fn single(input: &Input, output: Option<&Path>, extra: &[&Path]) -> Result<()> {
+    let inputs: HashSet<FileId> = match input {
+        Input::File(p) => FileId::of(p).into_iter().collect(),
+        Input::Stdin => HashSet::new(),
+    };
+    for path in output.into_iter().chain(extra.iter().copied()) {
+        check_not_input(path, &inputs, &input.name())?;
+        if path.is_dir() {
+            bail!(
+                "{}: is a directory, cannot write output there",
+                path.display()
+            );
+        }
+        prepare_output_dir(&parent_dir(path))?;
+    }
+    Ok(())
+}
+
+/// Lists and checks a folder run. Whole-run problems (an output that is an input, two inputs
+/// mapping to one output, an unwritable output folder) are errors; problems of one input are
+/// listed in [`TreePlan::failures`].
+pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
+    let out_dir = request.out_dir;
+    let out_id = FileId::of(out_dir);
+    let mut plan = TreePlan::default();
+    let mut listed = Vec::new();
+    let mut seen: HashMap<FileId, PathBuf> = HashMap::new();
+    for input in request.inputs {
+        if out_id.is_some() && FileId::of(input) == out_id {
+            bail!(
+                "{}: is the output folder {}; choose another -o",
+                input.display(),
+                out_dir.display()
+            );
+        }
+        let several = request.inputs.len() > 1;
+        list(
+            input,
+            several,
+            request,
+            out_id.as_ref(),
+            &mut plan,
+            &mut |source, relative| {
+                // A file gone since the listing has no identity; reading it reports that.
+                if let Some(id) = FileId::of(&source) {
+                    if let Some(first) = seen.get(&id) {
+                        return Some(format!(
+                            "{}: same file as {}, translated once",
+                            source.display(),
+                            first.display()
+                        ));
+                    }
+                    seen.insert(id, source.clone());
+                }
+                listed.push((source, relative));
+                None
+            },
+        );
+    }
+
+    let mut by_output: HashMap<&Path, &Path> = HashMap::new();
+    for (source, relative) in &listed {
+        if let Some(first) = by_output.insert(relative, source) {
+            bail!(
+                "{} and {}: both would be written to {}; translate them into separate folders",
+                first.display(),
+                source.display(),
+                out_dir.join(relative).display()
+            );
+        }
+    }
+    let outputs: Vec<WorkFile> = listed
+        .iter()
+        .map(|(source, relative)| WorkFile {
+            source: source.clone(),
+            output: out_dir.join(relative),
+        })
+        .collect();
+    let inputs: HashSet<FileId> = seen.into_keys().collect();
+    for file in &outputs {
+        check_not_input(&file.output, &inputs, &file.source.display().to_string())?;
+    }
+    for path in extra {
+        check_not_input(path, &inputs, "an input")?;
+        prepare_output_dir(&parent_dir(path))?;
+    }
+    prepare_output_dir(out_dir)?;
+
+    for file in outputs {
+        match output_state(&file.output, out_dir) {
+            Err(problem) => plan.failures.push(format!(
+                "{}: cannot write its translation: {problem}",
+                file.source.display()
+            )),
+            Ok(Some(modified)) if !request.force && is_newer(&file.source, modified) => {
+                plan.up_to_date += 1
+            }
+            Ok(_) => plan.work.push(file),
+        }
+    }
+    Ok(plan)
+}
+
+/// Refuses an output path that is one of the inputs (by identity).
+fn check_not_input(output: &Path, inputs: &HashSet<FileId>, input_name: &str) -> Result<()> {
+    if FileId::of(output).is_some_and(|id| inputs.contains(&id)) {
+        bail!(
+            "{}: output would overwrite {input_name}, which is an input; choose another -o",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Walks one input, handing `accept` each chosen file and its path relative to the output folder;
+/// `accept` may return a note (a file skipped on purpose).
+fn list(
+    input: &Path,
+    several: bool,
+    request: &TreeRequest,
+    out_id: Option<&FileId>,
+    plan: &mut TreePlan,
+    accept: &mut dyn FnMut(PathBuf, PathBuf) -> Option<String>,
+) {
+    let meta = match std::fs::metadata(input) {
+        Ok(m) => m,
+        Err(e) => {
+            plan.failures
+                .push(format!("{}: {}", input.display(), io_reason(&e)));
+            return;
+        }
+    };
+    let name = PathBuf::from(input.file_name().unwrap_or(input.as_os_str()));
+    if !meta.is_dir() {
+        // An explicitly named file is taken whatever its extension.
+        match kind_problem(&meta) {
+            Some(kind) => plan
+                .failures
+                .push(format!("{}: {kind}, skipped", input.display())),
+            None => plan.notes.extend(accept(input.to_path_buf(), name)),
+        }
+        return;
+    }
+    let walk = WalkDir::new(input)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.depth() > 0 && e.file_type().is_dir() && FileId::of(e.path()).as_ref() == out_id)
+        });
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(input).to_path_buf();
+                if let Some(ancestor) = e.loop_ancestor() {
+                    plan.notes.push(format!(
+                        "{}: symlink loop back to {}, not followed",
+                        path.display(),
+                        ancestor.display()
+                    ));
+                } else if path.is_dir() || chosen(&path, request.extensions) {
+                    let reason = e.io_error().map_or_else(|| e.to_string(), io_reason);
+                    plan.failures.push(format!("{}: {reason}", path.display()));
+                }
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_dir() || !chosen(path, request.extensions) {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            let kind = entry
+                .metadata()
+                .ok()
+                .and_then(|m| kind_problem(&m))
+                .unwrap_or("not a regular file");
+            plan.failures
+                .push(format!("{}: {kind}, skipped", path.display()));
+            continue;
+        }
+        let relative = path.strip_prefix(input).unwrap_or(path).to_path_buf();
+        let relative = if several {
+            name.join(relative)
+        } else {
+            relative
+        };
+        plan.notes.extend(accept(path.to_path_buf(), relative));
+    }
+}
+
+/// Whether `path` has one of the chosen extensions, in any case.
+fn chosen(path: &Path, extensions: &[String]) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| extensions.iter().any(|e| x.eq_ignore_ascii_case(e)))
+}
+
+/// Why a path that is not a folder cannot be read as a document, if it cannot.
+fn kind_problem(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if meta.is_file() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return Some("a FIFO, not a regular file");
+        }
+        if t.is_socket() {
+            return Some("a socket, not a regular file");
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return Some("a device, not a regular file");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Where an output stands: an existing regular file's modification time, `None` if there is none
+/// (or no time is known, so it is redone), or a problem (a folder or other non-file in its place, or a file where a folder on its path must be).
+fn output_state(output: &Path, out_dir: &Path) -> Result<Option<std::time::SystemTime>, String> {
+    for ancestor in output.ancestors().skip(1) {
+        if ancestor == out_dir {
+            break;
+        }
+        if ancestor.is_file() {
+            return Err(format!("{} is a file, not a folder", ancestor.display()));
+        }
+    }
+    match std::fs::metadata(output) {
+        Err(_) => Ok(None),
+        Ok(m) if m.is_dir() => Err(format!("{} is a directory", output.display())),
+        Ok(m) if !m.is_file() => Err(format!("{} is not a regular file", output.display())),
+        Ok(m) => Ok(m.modified().ok()),
+    }
+}
+
+/// An output at least as new as its input is complete (outputs appear only by rename).
+fn is_newer(input: &Path, output_modified: std::time::SystemTime) -> bool {
+    std::fs::metadata(input)
+        .and_then(|m| m.modified())
+        .is_ok_and(|i| output_modified >= i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(inputs: &'a [PathBuf], out_dir: &'a Path, ext: &'a [String]) -> TreeRequest<'a> {
+        TreeRequest {
+            inputs,
+            out_dir,
+            extensions: ext,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn extensions_match_in_any_case() {
+        let ext = vec!["txt".to_string(), "md".to_string()];
+        assert!(chosen(Path::new("a/B.TXT"), &ext));
+        assert!(chosen(Path::new("c.Md"), &ext));
+        assert!(!chosen(Path::new("c.txt.bak"), &ext));
+        assert!(!chosen(Path::new("txt"), &ext));
+    }
+
+    #[test]
+    fn output_folder_inside_the_input_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(docs.join("en/en")).unwrap();
+        std::fs::write(docs.join("a.txt"), "a").unwrap();
+        std::fs::write(docs.join("en/a.txt"), "old").unwrap();
+        std::fs::write(docs.join("en/en/a.txt"), "older").unwrap();
+        let ext = vec!["txt".to_string()];
+        let inputs = vec![docs.clone()];
+        let out = docs.join("en");
+        let plan = tree(
+            &TreeRequest {
+                force: true,
+                ..request(&inputs, &out, &ext)
+            },
+            &[],
+        )
+        .unwrap();
+        let sources: Vec<_> = plan.work.iter().map(|w| w.source.clone()).collect();
+        assert_eq!(sources, vec![docs.join("a.txt")]);
+    }
+
+    #[test]
+    fn a_second_path_to_one_file_is_a_note_not_a_second_translation() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("a.txt"), "a").unwrap();
+        std::fs::hard_link(docs.join("a.txt"), docs.join("b.txt")).unwrap();
+        let ext = vec!["txt".to_string()];
+        let inputs = vec![docs];
+        let out = dir.path().join("out");
+        let plan = tree(&request(&inputs, &out, &ext), &[]).unwrap();
+        assert_eq!(plan.work.len(), 1);
+        assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
+        assert!(plan.notes[0].contains("same file as"), "{:?}", plan.notes);
+    }
+}

@@ -1,0 +1,1 @@
+//! Folder and file runs that must never lose, overwrite or hang on the user's files.
