@@ -11,9 +11,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use tokenizers::models::unigram::Unigram;
 use tokenizers::normalizers::precompiled::Precompiled;
+
+use crate::config::MarianConfig;
 
 const SPACE: char = '\u{2581}';
 
@@ -32,32 +34,32 @@ pub struct MarianTokenizer {
 }
 
 impl MarianTokenizer {
-    /// Loads `source.spm`, `target.spm` and `vocab.json` from `dir`.
-    pub fn from_dir(dir: &Path) -> Result<Self> {
+    /// Loads `source.spm`, `target.spm` and `vocab.json` from `dir`, checking the vocabulary
+    /// against the model's `config`.
+    pub fn from_dir(dir: &Path, config: &MarianConfig) -> Result<Self> {
         let source = SentencePiece::from_file(&dir.join("source.spm"))?;
         let target = SentencePiece::from_file(&dir.join("target.spm"))?;
         let vocab_path = dir.join("vocab.json");
-        let text = std::fs::read_to_string(&vocab_path)
-            .with_context(|| format!("{}: cannot read", vocab_path.display()))?;
-        let vocab: HashMap<String, u32> = serde_json::from_str(&text).with_context(|| {
-            format!("{}: not a JSON map of pieces to ids", vocab_path.display())
+        let text = std::fs::read_to_string(&vocab_path).map_err(|e| {
+            anyhow!(
+                "{}: cannot read ({})",
+                vocab_path.display(),
+                crate::files::io_reason(&e)
+            )
         })?;
-        let id = |piece: &str| {
-            vocab
-                .get(piece)
-                .copied()
-                .ok_or_else(|| anyhow!("{}: no {piece} entry", vocab_path.display()))
-        };
-        let (eos, unk, pad) = (id("</s>")?, id("<unk>")?, id("<pad>")?);
-        let size = vocab.values().max().map_or(0, |m| *m as usize + 1);
-        let mut pieces = vec![String::new(); size];
-        for (piece, &i) in &vocab {
-            pieces[i as usize] = piece.clone();
-        }
+        let vocab =
+            Vocab::parse(&text, config).with_context(|| vocab_path.display().to_string())?;
         let control = source.control.union(&target.control).cloned().collect();
+        let Vocab {
+            ids,
+            pieces,
+            eos,
+            unk,
+            pad,
+        } = vocab;
         Ok(Self {
             source,
-            vocab,
+            vocab: ids,
             pieces,
             special: [eos, unk, pad].into_iter().collect(),
             control,
@@ -129,9 +131,84 @@ impl MarianTokenizer {
         self.eos
     }
 
-    /// Number of ids `vocab.json` defines.
-    pub fn vocab_size(&self) -> usize {
-        self.pieces.len()
+    /// Whether generating `id` adds text to the output (special tokens and control pieces add
+    /// none).
+    pub fn decodes_to_text(&self, id: u32) -> bool {
+        !self.special.contains(&id)
+            && self
+                .pieces
+                .get(id as usize)
+                .is_some_and(|p| !p.is_empty() && !self.control.contains(p))
+    }
+}
+
+/// `vocab.json`: pieces → model ids, and back.
+struct Vocab {
+    ids: HashMap<String, u32>,
+    /// By id; `vocab.json` may leave ids out (empty here).
+    pieces: Vec<String>,
+    eos: u32,
+    unk: u32,
+    pad: u32,
+}
+
+impl Vocab {
+    /// Parses and checks `vocab.json`'s text: every id inside the model's vocabulary (checked
+    /// before the id table is sized from them), and `</s>`, `<unk>`, `<pad>` present, distinct and
+    /// where config.json puts EOS and padding.
+    fn parse(text: &str, config: &MarianConfig) -> Result<Self> {
+        // In file order (serde_json keeps it): where two pieces share an id, decoding takes the
+        // later one, as MarianTokenizer's reversed dict does.
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| anyhow!("not a JSON map of pieces to ids ({e})"))?;
+        let mut ids = HashMap::with_capacity(map.len());
+        let mut in_order = Vec::with_capacity(map.len());
+        for (piece, value) in &map {
+            let id = value
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| anyhow!("{piece:?}: id {value} is not a token id"))?;
+            ensure!(
+                (id as usize) < config.vocab_size,
+                "{piece:?}: id {id} is outside the model's vocabulary (vocab_size {} in {})",
+                config.vocab_size,
+                config.path.display()
+            );
+            ids.insert(piece.clone(), id);
+            in_order.push((piece, id as usize));
+        }
+        let size = in_order.iter().map(|&(_, id)| id + 1).max().unwrap_or(0);
+        let mut pieces = vec![String::new(); size];
+        for (piece, id) in in_order {
+            pieces[id] = piece.clone();
+        }
+        let id = |piece: &str| {
+            ids.get(piece)
+                .copied()
+                .ok_or_else(|| anyhow!("no {piece} entry"))
+        };
+        let (eos, unk, pad) = (id("</s>")?, id("<unk>")?, id("<pad>")?);
+        ensure!(
+            eos != unk && eos != pad && unk != pad,
+            "</s>, <unk> and <pad> must have three different ids (they have {eos}, {unk}, {pad})"
+        );
+        for (piece, here, key, there) in [
+            ("</s>", eos, "eos_token_id", config.eos_token_id),
+            ("<pad>", pad, "pad_token_id", config.pad_token_id),
+        ] {
+            ensure!(
+                here == there,
+                "{piece} has id {here} but {} says {key} {there}",
+                config.path.display()
+            );
+        }
+        Ok(Self {
+            ids,
+            pieces,
+            eos,
+            unk,
+            pad,
+        })
     }
 }
 

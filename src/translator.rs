@@ -56,13 +56,16 @@ impl Translator {
     ) -> Result<Self> {
         let config = MarianConfig::from_file(&files.config)?;
         let defaults = DecodeOptions::from_model(&config, files.generation_config.as_deref())?;
-        let tokenizer = MarianTokenizer::from_dir(&files.dir)?;
-        if tokenizer.vocab_size() > config.vocab_size {
+        let tokenizer = MarianTokenizer::from_dir(&files.dir, &config)?;
+        // A model whose every allowed token decodes to nothing would "translate" every sentence
+        // to an empty string.
+        let speaks = (0..config.vocab_size as u32)
+            .any(|id| tokenizer.decodes_to_text(id) && !defaults.banned_tokens.contains(&id));
+        if !speaks {
             bail!(
-                "{}: vocab.json has {} entries but the model only {}",
-                files.dir.display(),
-                tokenizer.vocab_size(),
-                config.vocab_size
+                "{}: no token the model may generate decodes to text (all are </s>, <unk>, <pad>, \
+                 banned or missing): it could only produce empty translations",
+                files.dir.join("vocab.json").display()
             );
         }
         let weights = if files.has_safetensors() {
