@@ -156,6 +156,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
     std::fs::create_dir_all(&dir).map_err(|e| fail(&e))?;
     let mut tmp = temp_file_in(&dir, &name).map_err(|e| fail(&e))?;
+    // Held until the rename: it tells `remove_stale_temporaries` in another run that this one is
+    // alive.
+    tmp.as_file().lock().map_err(|e| fail(&e))?;
     tmp.write_all(data)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| fail(&e))?;
@@ -164,18 +167,41 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+const TEMP_SUFFIX: &str = ".terjemah-tmp";
+
 /// A temporary file in `dir`: hidden, named after its target and marked as ours, readable as a
 /// normal file would be (the process umask applies).
 fn temp_file_in(dir: &Path, target_name: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let prefix = format!(".{target_name}.");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".terjemah-tmp");
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     builder.tempfile_in(dir)
+}
+
+/// Removes the temporaries that killed runs left in `dir`: ours by name, and locked by no living
+/// process (a running terjemah holds a lock on each of its temporaries until it renames it).
+/// Best effort: what cannot be read or removed is left alone.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let stale = std::fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// The folder a path's file lives in (`.` for a bare name).
@@ -187,7 +213,8 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 }
 
 /// Creates `dir` if needed and proves that a file can be written in it, so that an unwritable
-/// output location is one error before the model loads, not one per file after translating.
+/// output location is one error before the model loads, not one per file after translating;
+/// clears the temporaries killed runs left there.
 pub fn prepare_output_dir(dir: &Path) -> Result<()> {
     if let Some(blocker) = dir.ancestors().find(|a| a.is_file()) {
         if blocker == dir {
@@ -208,6 +235,7 @@ pub fn prepare_output_dir(dir: &Path) -> Result<()> {
     })?;
     temp_file_in(dir, "probe")
         .map_err(|e| anyhow!("{}: cannot write here: {}", dir.display(), io_reason(&e)))?;
+    remove_stale_temporaries(dir);
     Ok(())
 }
 
@@ -293,6 +321,21 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn stale_temporaries_go_and_live_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".a.txt.x1y2z3.terjemah-tmp");
+        std::fs::write(&stale, "partial").unwrap();
+        let live = temp_file_in(dir.path(), "b.txt").unwrap();
+        live.as_file().lock().unwrap();
+        let other = dir.path().join(".hidden.txt");
+        std::fs::write(&other, "user's").unwrap();
+        remove_stale_temporaries(dir.path());
+        assert!(!stale.exists());
+        assert!(live.path().exists());
+        assert!(other.exists());
     }
 
     #[cfg(unix)]

@@ -7,7 +7,8 @@
 //!   paths, symlinks and hard links are seen through; an output folder equal to an input folder is
 //!   refused, and one inside an input folder is never read from;
 //! - no two inputs map to one output (refused with one line naming both);
-//! - the output location exists or can be created, and can be written;
+//! - the output location exists or can be created, and can be written; temporaries that killed
+//!   runs left there are removed (those of a run still writing are locked and stay);
 //! - a folder is walked with `walkdir`, which detects symlink loops; each file is translated once
 //!   however many paths lead to it; unreadable subfolders and inputs that are not regular files
 //!   (FIFOs, sockets, devices) are reported and the rest goes on.
@@ -18,7 +19,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use walkdir::WalkDir;
 
-use crate::files::{io_reason, parent_dir, prepare_output_dir, FileId, Input};
+use crate::files::{
+    io_reason, parent_dir, prepare_output_dir, remove_stale_temporaries, FileId, Input,
+};
 
 /// One input of a folder run and the file its English goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +142,10 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
         prepare_output_dir(&parent_dir(path))?;
     }
     prepare_output_dir(out_dir)?;
+    let folders: HashSet<PathBuf> = outputs.iter().map(|f| parent_dir(&f.output)).collect();
+    for folder in folders {
+        remove_stale_temporaries(&folder);
+    }
 
     for file in outputs {
         match output_state(&file.output, out_dir) {

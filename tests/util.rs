@@ -44,6 +44,8 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>, cwd: &Path) -> Output {
         .current_dir(cwd)
         .env("HF_HUB_OFFLINE", "1")
         .env("HF_HOME", cwd.join("hf-home"))
+        // A one-line error must stay one line when candle captures a backtrace.
+        .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
