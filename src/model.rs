@@ -927,9 +927,10 @@ fn sinusoidal_positions(n_pos: usize, dim: usize, device: &Device) -> Result<Ten
 
 /// Which weights file a model directory offers.
 pub enum Weights<'a> {
-    /// `model.safetensors`: read into memory when F32 (see [`crate::weights`]), else memory-mapped.
+    /// `model.safetensors`, read tensor by tensor (see [`crate::weights`]).
     Safetensors(&'a Path),
-    /// `pytorch_model.bin`: a PyTorch zip pickle, or the legacy format torch wrote before 1.6.
+    /// `pytorch_model.bin`: a PyTorch zip pickle, or the legacy format torch wrote before 1.6
+    /// (see [`crate::pth`]).
     Pytorch(&'a Path),
 }
 
@@ -948,24 +949,11 @@ impl Marian {
             );
         }
         let vb = match weights {
-            Weights::Safetensors(path) => {
-                match crate::weights::safetensors_f32(path, dtype, device)? {
-                    Some(vb) => vb,
-                    // SAFETY: the file is memory-mapped read-only; terjemah never writes model files
-                    // while loading them, and the hub cache replaces files by rename, not in place.
-                    None => unsafe {
-                        VarBuilder::from_mmaped_safetensors(&[path], dtype, device)
-                            .with_context(|| format!("{}: cannot read weights", path.display()))?
-                    },
-                }
+            Weights::Safetensors(path) => crate::weights::safetensors(path, dtype, device)?,
+            Weights::Pytorch(path) => {
+                let tensors = crate::pth::read(path)?;
+                crate::weights::take_once(tensors.into_iter().collect(), path, dtype, device)
             }
-            Weights::Pytorch(path) if crate::pth::is_legacy(path)? => {
-                let tensors = crate::pth::read_legacy(path)
-                    .with_context(|| format!("{}: cannot read weights", path.display()))?;
-                crate::weights::take_once(tensors.into_iter().collect(), dtype, device)
-            }
-            Weights::Pytorch(path) => VarBuilder::from_pth(path, dtype, device)
-                .with_context(|| format!("{}: cannot read weights", path.display()))?,
         };
         Self::from_var_builder(config, vb, dtype, quant, device)
     }

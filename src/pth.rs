@@ -1,69 +1,79 @@
-//! Reader for PyTorch's legacy (non-zip) `torch.save` format.
+//! Reader for `pytorch_model.bin`: PyTorch's zip format (torch ≥ 1.6) and the legacy format before it.
 //!
-//! opus-mt `pytorch_model.bin` files uploaded around 2020 may be in this format (written by
-//! torch < 1.6, or with `_use_new_zipfile_serialization=False`), and `candle_core::pickle` only
-//! reads the zip format that replaced it. A legacy file is a run of pickles followed by raw data:
-//! the magic number, the protocol version (1001), a `sys_info` dict, the saved object (whose tensors
-//! name their storage through pickle persistent ids), the list of storage keys, and then each of
-//! those storages in that order, as an 8-byte little-endian element count and the elements. The
-//! pickles are decoded with candle's own pickle machine ([`candle_core::pickle::Stack`]).
+//! opus-mt `pytorch_model.bin` files uploaded around 2020 may be in the legacy format (written by
+//! torch < 1.6, or with `_use_new_zipfile_serialization=False`). A legacy file is a run of pickles
+//! followed by raw data: the magic number, the protocol version (1001), a `sys_info` dict, the
+//! saved object (whose tensors name their storage through pickle persistent ids), the list of
+//! storage keys, and then each of those storages in that order, as an 8-byte little-endian element
+//! count and the elements. A zip file holds the pickle as `<name>/data.pkl` and each storage as
+//! `<name>/data/<key>`, stored uncompressed.
+//!
+//! A model file can come from anywhere, so both are read here rather than with
+//! `candle_core::pickle`, which panics on some malformed pickles, can be made to clone objects
+//! without bound, sizes tensors from the pickle before reading them and never checks the zip's
+//! CRCs. Here the pickle machine ([`Machine`]) bounds what it builds by the bytes it has read and
+//! never calls anything: a global outside what `torch.save` writes for a state dict is refused.
+//! Every size is checked against the file ([`crate::weights::checked_bytes`]) before it is
+//! allocated, and every zip entry read is checked against its CRC-32.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use anyhow::{bail, ensure, Context, Result};
-use candle_core::pickle::{Object, Stack};
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use candle_core::pickle::Object;
 use candle_core::{DType, Device, Tensor};
+
+use crate::weights::checked_bytes;
 
 /// `torch.serialization.MAGIC_NUMBER` pickled with protocol 2, torch's default and the only one
 /// read here: PROTO 2, a 10-byte LONG1, STOP.
 const MAGIC: &[u8] = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.";
 /// `torch.serialization.PROTOCOL_VERSION`, the only legacy version there is.
 const PROTOCOL_VERSION: i32 = 1001;
-/// Pickle opcode for an integer of N little-endian bytes.
-const LONG1: u8 = 0x8a;
 
-/// True if the file at `path` is a legacy (non-zip) `torch.save` file, i.e. starts with torch's
-/// pickled magic number; false for zip checkpoints (which start with `PK\x03\x04`) and anything else.
-pub fn is_legacy(path: &Path) -> Result<bool> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let head = read_head(file).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(head == MAGIC)
-}
-
-/// Reads every tensor of a legacy `torch.save` state dict into CPU tensors in their stored dtype.
+/// Reads every tensor of a `pytorch_model.bin` (zip or legacy format) into CPU tensors in their
+/// stored dtype, sorted by name; errors name the file.
 ///
 /// The saved object must be a dict (an `OrderedDict` state dict, possibly with nested dicts, whose
 /// names are joined with "."); entries that are not tensors are skipped. Entries saved as the same
 /// tensor (tied weights) share one candle tensor; other views of a storage (offsets, transposes,
-/// any strides) are copied out contiguous. Supported storages: float32,
-/// float16, bfloat16, float64, int64, int32, int16, uint8 and bool (read as 0/1 `u8`). The result
-/// is sorted by name.
-pub fn read_legacy(path: &Path) -> Result<Vec<(String, Tensor)>> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    read_legacy_from(BufReader::new(file))
-        .with_context(|| format!("cannot read legacy torch file {}", path.display()))
+/// any strides) are copied out contiguous. Supported storages: float32, float16, bfloat16,
+/// float64, int64, int32, int16, uint8 and bool (read as 0/1 `u8`).
+pub fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
+    let file = File::open(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot read ({})",
+            path.display(),
+            crate::files::io_reason(&e)
+        )
+    })?;
+    read_from(BufReader::new(file)).with_context(|| path.display().to_string())
 }
 
-/// [`read_legacy`] on any seekable reader (tests feed it in-memory bytes).
-fn read_legacy_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>> {
+/// [`read`] on any seekable reader (tests feed it in-memory bytes).
+fn read_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>> {
     // Storage bytes are handed to candle as native-endian elements.
     ensure!(
         cfg!(target_endian = "little"),
-        "legacy torch files are only read on little-endian machines"
+        "torch files are only read on little-endian machines"
     );
-    let file_len = r.seek(SeekFrom::End(0))?;
+    let head = read_head(&mut r).map_err(|e| anyhow!("{}", crate::files::io_reason(&e)))?;
     r.seek(SeekFrom::Start(0))?;
-
-    let head = read_head(&mut r)?;
-    if head != MAGIC {
-        if head.starts_with(b"PK\x03\x04") {
-            bail!("this is a zip-format torch file, not a legacy one: read it with candle_core::pickle");
-        }
-        bail!("not a legacy torch.save file: the magic number is missing");
+    if head.starts_with(b"PK\x03\x04") {
+        read_zip(r)
+    } else if head == MAGIC {
+        read_legacy_from(r)
+    } else {
+        bail!("not a torch.save file (neither a zip archive nor torch's legacy magic number)")
     }
+}
+
+/// The legacy format, from the start of the file.
+fn read_legacy_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>> {
+    let file_len = r.seek(SeekFrom::End(0))?;
+    r.seek(SeekFrom::Start(MAGIC.len() as u64))?;
     let version = read_pickle(&mut r).context("cannot read the protocol version")?;
     match version {
         Object::Int(v) if v == PROTOCOL_VERSION => {}
@@ -86,15 +96,8 @@ fn read_legacy_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>
         Object::List(keys) => keys,
         other => bail!("the storage key list is not a list: {other:?}"),
     };
-
-    let mut storages = HashMap::new();
-    collect_storages(&root, &mut storages)?;
-    let Object::Dict(entries) = &root else {
-        bail!("the saved object is not a dict of tensors (a state dict)");
-    };
-    collect_tensors("", entries, &mut storages)?;
-
-    let mut tensors: Vec<(String, Tensor)> = Vec::new();
+    let mut storages = state_dict(&root)?;
+    let mut tensors = Vec::new();
     for key in keys {
         let Object::Unicode(key) = key else {
             bail!("storage key {key:?} is not a string");
@@ -103,21 +106,7 @@ fn read_legacy_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>
             .remove(&key)
             .with_context(|| format!("storage {key} is listed twice or not named in the pickle"))?;
         let data = read_storage(&mut r, &key, &storage, file_len)?;
-        let first = tensors.len();
-        for (i, view) in storage.views.iter().enumerate() {
-            // Tied weights are one view saved under several names: they share one tensor, which
-            // is safe as candle tensors are immutable, and saves a copy of each tied embedding.
-            let same = storage.views[..i].iter().position(|v| {
-                (v.offset, &v.shape, &v.stride) == (view.offset, &view.shape, &view.stride)
-            });
-            let tensor = match same {
-                Some(j) => tensors[first + j].1.clone(),
-                None => view
-                    .materialise(storage.dtype, &data)
-                    .with_context(|| format!("bad layout for tensor {}", view.name))?,
-            };
-            tensors.push((view.name.clone(), tensor));
-        }
+        storage.push_views(&data, &mut tensors)?;
     }
     if let Some(key) = storages.keys().next() {
         bail!("storage {key} is named in the pickle but missing from the file");
@@ -126,32 +115,85 @@ fn read_legacy_from<R: BufRead + Seek>(mut r: R) -> Result<Vec<(String, Tensor)>
     Ok(tensors)
 }
 
+/// The zip format: `<name>/data.pkl`, then each storage's `<name>/data/<key>` entry.
+fn read_zip<R: Read + Seek>(r: R) -> Result<Vec<(String, Tensor)>> {
+    let mut zip = Zip::open(r)?;
+    let pickle = zip
+        .names()
+        .filter(|n| n.ends_with("/data.pkl") || *n == "data.pkl")
+        .min()
+        .context("the zip archive has no data.pkl")?
+        .to_string();
+    let prefix = pickle.strip_suffix("data.pkl").unwrap_or_default();
+    if let Some(order) = zip.get(&format!("{prefix}byteorder")) {
+        let order = zip.read(&order)?;
+        ensure!(order == b"little", "only little-endian files are supported");
+    }
+    let entry = zip
+        .get(&pickle)
+        .context("the zip archive has no data.pkl")?;
+    let root = read_pickle(&mut Cursor::new(zip.read(&entry)?))
+        .with_context(|| format!("{pickle}: cannot read the pickled state dict"))?;
+    let storages = state_dict(&root)?;
+    let mut storages: Vec<(&String, &Storage)> = storages.iter().collect();
+    storages.sort_by_key(|s| s.0);
+    let mut tensors = Vec::new();
+    for (key, storage) in storages {
+        let name = format!("{prefix}data/{key}");
+        let entry = zip.get(&name).with_context(|| {
+            format!("storage {key} is named in the pickle but {name} is missing")
+        })?;
+        let nbytes = checked_bytes(&[storage.numel], storage.dtype.size_in_bytes(), entry.size)
+            .with_context(|| format!("storage {key} ({name})"))?;
+        ensure!(
+            nbytes as u64 == entry.size,
+            "storage {key}: {name} holds {} bytes but the pickle says {nbytes}",
+            entry.size
+        );
+        storage.push_views(&zip.read(&entry)?, &mut tensors)?;
+    }
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(tensors)
+}
+
+/// Every storage the pickled state dict `root` names, with the tensors that view it.
+fn state_dict(root: &Object) -> Result<HashMap<String, Storage>> {
+    let mut storages = HashMap::new();
+    collect_storages(root, &mut storages)?;
+    let Object::Dict(entries) = root else {
+        bail!("the saved object is not a dict of tensors (a state dict)");
+    };
+    collect_tensors("", entries, &mut storages)?;
+    Ok(storages)
+}
+
+impl Storage {
+    /// Appends the tensors viewing this storage, whose bytes are `data`.
+    fn push_views(&self, data: &[u8], tensors: &mut Vec<(String, Tensor)>) -> Result<()> {
+        let first = tensors.len();
+        for (i, view) in self.views.iter().enumerate() {
+            // Tied weights are one view saved under several names: they share one tensor, which
+            // is safe as candle tensors are immutable, and saves a copy of each tied embedding.
+            let same = self.views[..i].iter().position(|v| {
+                (v.offset, &v.shape, &v.stride) == (view.offset, &view.shape, &view.stride)
+            });
+            let tensor = match same.and_then(|j| tensors.get(first + j)) {
+                Some((_, tensor)) => tensor.clone(),
+                None => view
+                    .materialise(self.dtype, data)
+                    .with_context(|| format!("bad layout for tensor {}", view.name))?,
+            };
+            tensors.push((view.name.clone(), tensor));
+        }
+        Ok(())
+    }
+}
+
 /// The first `MAGIC.len()` bytes, or all of them in a shorter file.
 fn read_head(r: impl Read) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(MAGIC.len());
     r.take(MAGIC.len() as u64).read_to_end(&mut head)?;
     Ok(head)
-}
-
-/// Decodes the next pickle in the stream with candle's pickle machine.
-fn read_pickle<R: BufRead + Seek>(r: &mut R) -> Result<Object> {
-    let mut stack = Stack::empty();
-    loop {
-        // candle decodes LONG1 by shifting an i64 one byte at a time, which overflows (a panic in
-        // debug builds) past 8 bytes, so such integers are refused before it sees them. To see the
-        // opcode and its length byte together, an almost-empty buffer is dropped and refilled
-        // (seeking discards a BufReader's buffer).
-        if r.fill_buf()?.len() < 2 {
-            let pos = r.stream_position()?;
-            r.seek(SeekFrom::Start(pos))?;
-        }
-        if let [LONG1, n, ..] = r.fill_buf()? {
-            ensure!(*n <= 8, "pickled integer of {n} bytes is too large");
-        }
-        if stack.read(r)? {
-            return Ok(stack.finalize()?);
-        }
-    }
 }
 
 /// Reads one storage's element count and data, which follow the pickles in key-list order.
@@ -163,26 +205,581 @@ fn read_storage<R: Read + Seek>(
 ) -> Result<Vec<u8>> {
     let mut count = [0u8; 8];
     r.read_exact(&mut count)
-        .with_context(|| format!("truncated file: storage {key} is missing"))?;
+        .map_err(|_| anyhow!("truncated file: storage {key} is missing"))?;
     let count = u64::from_le_bytes(count);
     ensure!(
         count == storage.numel as u64,
         "storage {key} holds {count} elements but its tensors expect {}",
         storage.numel
     );
-    let nbytes = storage
-        .numel
-        .checked_mul(storage.dtype.size_in_bytes())
-        .with_context(|| format!("storage {key} is too large"))?;
     // Checked before allocating, so that a corrupt count cannot ask for more memory than the file has.
     let left = file_len.saturating_sub(r.stream_position()?);
-    ensure!(
-        nbytes as u64 <= left,
-        "truncated file: storage {key} needs {nbytes} bytes, {left} are left"
-    );
+    let nbytes = checked_bytes(&[storage.numel], storage.dtype.size_in_bytes(), left)
+        .with_context(|| format!("truncated file: storage {key}"))?;
     let mut data = vec![0u8; nbytes];
-    r.read_exact(&mut data)?;
+    r.read_exact(&mut data)
+        .map_err(|_| anyhow!("truncated file: storage {key}"))?;
     Ok(data)
+}
+
+/// One member of a zip archive, from the central directory.
+struct ZipEntry {
+    /// Where its data starts.
+    offset: u64,
+    size: u64,
+    crc: u32,
+}
+
+/// The members of a zip archive that torch wrote: stored (uncompressed) entries, zip64 or not.
+struct Zip<R> {
+    r: R,
+    entries: HashMap<String, (u64, u64, u32)>,
+    file_len: u64,
+}
+
+/// The zip signatures read here.
+const END_OF_DIRECTORY: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR: u32 = 0x0706_4b50;
+const ZIP64_END: u32 = 0x0606_4b50;
+const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
+const LOCAL_HEADER: u32 = 0x0403_4b50;
+
+/// Little-endian fields of a byte slice, each read checked against its end.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        ensure!(self.0.len() >= n, "the zip directory is truncated");
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into()?))
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into()?))
+    }
+}
+
+impl<R: Read + Seek> Zip<R> {
+    fn open(mut r: R) -> Result<Self> {
+        let file_len = r.seek(SeekFrom::End(0))?;
+        // The end record (22 bytes) sits within the last 64 KiB + 22 (its comment is at most 64 KiB).
+        let tail_len = file_len.min(22 + 0xffff);
+        let tail = read_at(&mut r, file_len - tail_len, tail_len, file_len)?;
+        let end = (0..tail.len().saturating_sub(21))
+            .rev()
+            .find(|&i| tail[i..].starts_with(&END_OF_DIRECTORY.to_le_bytes()))
+            .context("not a zip archive: no end of central directory")?;
+        let mut f = Fields(&tail[end + 4..]);
+        f.take(8)?;
+        let mut dir_len = u64::from(f.u32()?);
+        let mut dir_at = u64::from(f.u32()?);
+        let zip64 = end >= 20 && tail[end - 20..].starts_with(&ZIP64_LOCATOR.to_le_bytes());
+        if zip64 {
+            let mut locator = Fields(&tail[end - 12..end - 4]);
+            let end64_at = locator.u64()?;
+            let record = read_at(&mut r, end64_at, 56, file_len)?;
+            let mut f = Fields(&record);
+            ensure!(f.u32()? == ZIP64_END, "bad zip64 end of central directory");
+            f.take(36)?;
+            dir_len = f.u64()?;
+            dir_at = f.u64()?;
+        }
+        let directory = read_at(&mut r, dir_at, dir_len, file_len)?;
+        let mut f = Fields(&directory);
+        let mut entries = HashMap::new();
+        while !f.0.is_empty() {
+            ensure!(
+                f.u32()? == DIRECTORY_ENTRY,
+                "bad zip central directory entry"
+            );
+            f.take(6)?;
+            let method = f.u16()?;
+            f.take(4)?;
+            let crc = f.u32()?;
+            let mut packed = u64::from(f.u32()?);
+            let mut size = u64::from(f.u32()?);
+            let (name_len, extra_len, comment_len) = (f.u16()?, f.u16()?, f.u16()?);
+            f.take(8)?;
+            let mut local = u64::from(f.u32()?);
+            let name = String::from_utf8_lossy(f.take(name_len.into())?).into_owned();
+            let mut extra = Fields(f.take(extra_len.into())?);
+            f.take(comment_len.into())?;
+            // zip64 extra field: the 64-bit values of those that are all ones, in this order.
+            while extra.0.len() >= 4 {
+                let (id, len) = (extra.u16()?, extra.u16()?);
+                let mut field = Fields(extra.take(len.into())?);
+                if id == 1 {
+                    for value in [&mut size, &mut packed, &mut local] {
+                        if *value == 0xffff_ffff {
+                            *value = field.u64()?;
+                        }
+                    }
+                }
+            }
+            ensure!(
+                method == 0 && packed == size,
+                "{name}: compressed zip entries are not supported (torch stores them uncompressed)"
+            );
+            entries.insert(name, (local, size, crc));
+        }
+        Ok(Self {
+            r,
+            entries,
+            file_len,
+        })
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    /// Where the entry `name`'s data lies, read from its local header.
+    fn get(&mut self, name: &str) -> Option<ZipEntry> {
+        let &(local, size, crc) = self.entries.get(name)?;
+        let header = read_at(&mut self.r, local, 30, self.file_len).ok()?;
+        let mut f = Fields(&header);
+        if f.u32().ok()? != LOCAL_HEADER {
+            return None;
+        }
+        f.take(22).ok()?;
+        let skip = u64::from(f.u16().ok()?) + u64::from(f.u16().ok()?);
+        Some(ZipEntry {
+            offset: local + 30 + skip,
+            size,
+            crc,
+        })
+    }
+
+    /// An entry's bytes, checked against its CRC-32.
+    fn read(&mut self, entry: &ZipEntry) -> Result<Vec<u8>> {
+        let data = read_at(&mut self.r, entry.offset, entry.size, self.file_len)?;
+        ensure!(
+            crc32(&data) == entry.crc,
+            "a zip entry at byte {} fails its CRC check (corrupt or truncated download?)",
+            entry.offset
+        );
+        Ok(data)
+    }
+}
+
+/// `len` bytes at `at`, refused (before allocating) if they run past the file's `file_len`.
+fn read_at<R: Read + Seek>(r: &mut R, at: u64, len: u64, file_len: u64) -> Result<Vec<u8>> {
+    ensure!(
+        at.checked_add(len).is_some_and(|end| end <= file_len),
+        "truncated file: {len} bytes at {at} run past its end ({file_len} bytes)"
+    );
+    let mut data = vec![0u8; usize::try_from(len)?];
+    r.seek(SeekFrom::Start(at))?;
+    r.read_exact(&mut data)
+        .map_err(|e| anyhow!("{}", crate::files::io_reason(&e)))?;
+    Ok(data)
+}
+
+/// CRC-32 (IEEE, as zip uses it), eight bytes at a time: the whole weights file passes through it.
+fn crc32(data: &[u8]) -> u32 {
+    const TABLES: [[u32; 256]; 8] = {
+        let mut t = [[0u32; 256]; 8];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            t[0][i] = c;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 256 {
+            let mut j = 1;
+            while j < 8 {
+                t[j][i] = (t[j - 1][i] >> 8) ^ t[0][(t[j - 1][i] & 0xff) as usize];
+                j += 1;
+            }
+            i += 1;
+        }
+        t
+    };
+    let mut crc = !0u32;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        crc = TABLES[7][(lo & 0xff) as usize]
+            ^ TABLES[6][((lo >> 8) & 0xff) as usize]
+            ^ TABLES[5][((lo >> 16) & 0xff) as usize]
+            ^ TABLES[4][(lo >> 24) as usize]
+            ^ TABLES[3][c[4] as usize]
+            ^ TABLES[2][c[5] as usize]
+            ^ TABLES[1][c[6] as usize]
+            ^ TABLES[0][c[7] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = TABLES[0][((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// How deep the pickle's objects may nest: a state dict is about six levels deep (dict, tensor
+/// rebuild call, its argument tuple, the storage id, …), and every walk over the objects (and
+/// dropping them) recurses this deep.
+const MAX_DEPTH: usize = 64;
+/// Objects the machine may build per byte of pickle read (plus [`BUDGET_BASE`]): a torch pickle
+/// builds about one object per ten bytes; copies out of the memo count in full, which is what
+/// bounds a pickle that doubles an object at every step.
+const BUDGET_PER_BYTE: usize = 16;
+const BUDGET_BASE: usize = 1 << 16;
+
+/// How big and how deep an object on the machine's stack or in its memo is.
+#[derive(Clone, Copy)]
+struct Stats {
+    /// Objects in it (strings count one per 16 bytes).
+    size: usize,
+    depth: usize,
+}
+
+impl Stats {
+    const LEAF: Stats = Stats { size: 1, depth: 1 };
+
+    /// A container of `children`.
+    fn of<'a>(children: impl IntoIterator<Item = &'a Stats>) -> Stats {
+        children.into_iter().fold(Stats::LEAF, |s, c| Stats {
+            size: s.size.saturating_add(c.size),
+            depth: s.depth.max(c.depth + 1),
+        })
+    }
+
+    /// This container with `children` added.
+    fn with<'a>(self, children: impl IntoIterator<Item = &'a Stats>) -> Stats {
+        let added = Stats::of(children);
+        Stats {
+            size: self.size.saturating_add(added.size - 1),
+            depth: self.depth.max(added.depth),
+        }
+    }
+}
+
+/// The subset of Python's pickle machine that `torch.save` uses (protocol 2), building candle's
+/// [`Object`]s. It never calls anything: a `GLOBAL` only names a class, which is refused unless
+/// torch writes it for a state dict. The memo is copied out as candle's objects are (no shared
+/// references), so copies count against the budget, and nesting is bounded by [`MAX_DEPTH`].
+#[derive(Default)]
+struct Machine {
+    stack: Vec<(Object, Stats)>,
+    /// Stack lengths at each open `MARK`.
+    marks: Vec<usize>,
+    memo: HashMap<u32, (Object, Stats)>,
+    /// Objects built so far, and bytes read.
+    built: usize,
+    read: usize,
+}
+
+/// The globals a state dict's pickle names: torch's storage classes and tensor rebuild functions,
+/// and the `OrderedDict` a state dict is.
+fn allowed_global(module: &str, name: &str) -> bool {
+    module == "torch"
+        || module.starts_with("torch.")
+        || (module, name) == ("collections", "OrderedDict")
+        || (module, name) == ("_codecs", "encode")
+}
+
+/// Decodes the next pickle in the stream.
+fn read_pickle<R: BufRead>(r: &mut R) -> Result<Object> {
+    let mut machine = Machine::default();
+    loop {
+        if let Some(object) = machine.step(r)? {
+            return Ok(object);
+        }
+        ensure!(
+            machine.built <= BUDGET_BASE + BUDGET_PER_BYTE * machine.read,
+            "the pickle builds more objects than its {} bytes can describe",
+            machine.read
+        );
+    }
+}
+
+impl Machine {
+    fn bytes<const N: usize, R: Read>(&mut self, r: &mut R) -> Result<[u8; N]> {
+        let mut b = [0u8; N];
+        r.read_exact(&mut b)
+            .map_err(|_| anyhow!("truncated pickle"))?;
+        self.read += N;
+        Ok(b)
+    }
+
+    /// `len` bytes, allocated only as they arrive.
+    fn string<R: Read>(&mut self, r: &mut R, len: usize) -> Result<String> {
+        let mut data = Vec::new();
+        r.take(len as u64).read_to_end(&mut data)?;
+        ensure!(data.len() == len, "truncated pickle");
+        self.read += len;
+        String::from_utf8(data).map_err(|_| anyhow!("a pickled string is not UTF-8"))
+    }
+
+    /// A `GLOBAL` argument: one line of at most 256 bytes.
+    fn line<R: BufRead>(&mut self, r: &mut R) -> Result<String> {
+        let mut data = Vec::new();
+        r.take(256).read_until(b'\n', &mut data)?;
+        self.read += data.len();
+        ensure!(data.pop() == Some(b'\n'), "bad GLOBAL opcode in the pickle");
+        String::from_utf8(data).map_err(|_| anyhow!("a pickled name is not UTF-8"))
+    }
+
+    fn push(&mut self, object: Object, stats: Stats) -> Result<()> {
+        ensure!(
+            stats.depth <= MAX_DEPTH,
+            "the pickle nests objects more than {MAX_DEPTH} deep"
+        );
+        self.built = self.built.saturating_add(1);
+        self.stack.push((object, stats));
+        Ok(())
+    }
+
+    fn leaf(&mut self, object: Object) -> Result<()> {
+        self.push(object, Stats::LEAF)
+    }
+
+    /// The top object; never one below the innermost open `MARK`.
+    fn pop(&mut self) -> Result<(Object, Stats)> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        ensure!(self.stack.len() > floor, "the pickle pops an empty stack");
+        self.stack.pop().context("the pickle pops an empty stack")
+    }
+
+    /// The objects since the innermost `MARK`, which it closes.
+    fn pop_mark(&mut self) -> Result<Vec<(Object, Stats)>> {
+        let at = self
+            .marks
+            .pop()
+            .context("the pickle closes a MARK it never opened")?;
+        Ok(self.stack.split_off(at.min(self.stack.len())))
+    }
+
+    /// The top object, to be modified in place.
+    fn top(&mut self) -> Result<&mut (Object, Stats)> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        ensure!(
+            self.stack.len() > floor,
+            "the pickle modifies an empty stack"
+        );
+        self.stack
+            .last_mut()
+            .context("the pickle modifies an empty stack")
+    }
+
+    /// Adds items to the list on top, or key–value pairs to the dict on top.
+    fn extend_top(&mut self, items: Vec<(Object, Stats)>) -> Result<()> {
+        let (top, stats) = self.top()?;
+        let new = stats.with(items.iter().map(|(_, s)| s));
+        match top {
+            Object::List(list) => list.extend(items.into_iter().map(|(o, _)| o)),
+            Object::Dict(dict) => {
+                ensure!(
+                    items.len() % 2 == 0,
+                    "the pickle sets a key without a value"
+                );
+                let mut items = items.into_iter().map(|(o, _)| o);
+                while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                    dict.push((k, v));
+                }
+            }
+            _ => bail!("the pickle adds items to something that is not a list or dict"),
+        }
+        ensure!(
+            new.depth <= MAX_DEPTH,
+            "the pickle nests objects more than {MAX_DEPTH} deep"
+        );
+        *stats = new;
+        Ok(())
+    }
+
+    fn memo_copy(&mut self, id: u32) -> Result<()> {
+        let (object, stats) = self
+            .memo
+            .get(&id)
+            .with_context(|| format!("the pickle reads memo entry {id}, which it never wrote"))?;
+        let (object, stats) = (object.clone(), *stats);
+        self.built = self.built.saturating_add(stats.size);
+        self.push(object, stats)
+    }
+
+    fn memo_put(&mut self, id: u32) -> Result<()> {
+        let (object, stats) = self.top()?;
+        let (object, stats) = (object.clone(), *stats);
+        self.built = self.built.saturating_add(stats.size);
+        self.memo.insert(id, (object, stats));
+        Ok(())
+    }
+
+    /// `callable(args)`: collections.OrderedDict() is an empty dict; anything else is recorded as
+    /// the call, never made.
+    fn call(&mut self, build: bool) -> Result<()> {
+        let (args, a) = self.pop()?;
+        let (callable, c) = self.pop()?;
+        let stats = Stats::of([&a, &c]);
+        let object = match (callable, args) {
+            (Object::Class { module_name, .. }, _) if !build && module_name == "collections" => {
+                Object::Dict(Vec::new())
+            }
+            // BUILD on a dict with a dict of attributes (a state dict's `_metadata`).
+            (Object::Dict(mut dict), Object::Dict(mut attrs)) if build => {
+                dict.append(&mut attrs);
+                Object::Dict(dict)
+            }
+            (callable, args) if build => Object::Build {
+                callable: Box::new(callable),
+                args: Box::new(args),
+            },
+            (callable, args) => Object::Reduce {
+                callable: Box::new(callable),
+                args: Box::new(args),
+            },
+        };
+        self.push(object, stats)
+    }
+
+    fn tuple(&mut self, items: Vec<(Object, Stats)>) -> Result<()> {
+        let stats = Stats::of(items.iter().map(|(_, s)| s));
+        self.push(
+            Object::Tuple(items.into_iter().map(|(o, _)| o).collect()),
+            stats,
+        )
+    }
+
+    /// Runs one opcode; the pickled object once it reaches `STOP`.
+    fn step<R: BufRead>(&mut self, r: &mut R) -> Result<Option<Object>> {
+        let [op] = self.bytes(r)?;
+        match op {
+            0x80 => {
+                let [version] = self.bytes(r)?;
+                ensure!(version <= 5, "unknown pickle protocol {version}");
+            }
+            b'.' => return Ok(Some(self.pop()?.0)),
+            b'c' => {
+                let module_name = self.line(r)?;
+                let class_name = self.line(r)?;
+                ensure!(
+                    allowed_global(&module_name, &class_name),
+                    "the pickle names {module_name}.{class_name}, which no state dict holds \
+                     (refused; nothing in the file is ever run)"
+                );
+                self.leaf(Object::Class {
+                    module_name,
+                    class_name,
+                })?;
+            }
+            b'K' => {
+                let [v] = self.bytes(r)?;
+                self.leaf(Object::Int(v.into()))?;
+            }
+            b'M' => {
+                let v = u16::from_le_bytes(self.bytes(r)?);
+                self.leaf(Object::Int(v.into()))?;
+            }
+            b'J' => {
+                let v = i32::from_le_bytes(self.bytes(r)?);
+                self.leaf(Object::Int(v))?;
+            }
+            0x8a => {
+                // LONG1: a little-endian two's-complement integer of n bytes.
+                let [n] = self.bytes(r)?;
+                ensure!(n <= 8, "pickled integer of {n} bytes is too large");
+                let mut b = [0u8; 8];
+                r.read_exact(&mut b[..n.into()])
+                    .map_err(|_| anyhow!("truncated pickle"))?;
+                self.read += usize::from(n);
+                if n > 0 && b[usize::from(n) - 1] & 0x80 != 0 {
+                    b[n.into()..].fill(0xff);
+                }
+                self.leaf(Object::Long(i64::from_le_bytes(b)))?;
+            }
+            b'G' => {
+                let v = f64::from_be_bytes(self.bytes(r)?);
+                self.leaf(Object::Float(v))?;
+            }
+            b'X' => {
+                let len = u32::from_le_bytes(self.bytes(r)?) as usize;
+                let s = self.string(r, len)?;
+                let stats = Stats {
+                    size: 1 + s.len() / 16,
+                    depth: 1,
+                };
+                self.push(Object::Unicode(s), stats)?;
+            }
+            0x88 => self.leaf(Object::Bool(true))?,
+            0x89 => self.leaf(Object::Bool(false))?,
+            b'N' => self.leaf(Object::None)?,
+            b')' => self.leaf(Object::Tuple(Vec::new()))?,
+            b']' => self.leaf(Object::List(Vec::new()))?,
+            b'}' => self.leaf(Object::Dict(Vec::new()))?,
+            b'(' => self.marks.push(self.stack.len()),
+            b't' => {
+                let items = self.pop_mark()?;
+                self.tuple(items)?;
+            }
+            0x85..=0x87 => {
+                let n = usize::from(op - 0x84);
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.pop()?);
+                }
+                items.reverse();
+                self.tuple(items)?;
+            }
+            b'd' => {
+                let items = self.pop_mark()?;
+                self.leaf(Object::Dict(Vec::new()))?;
+                self.extend_top(items)?;
+            }
+            b'a' => {
+                let item = self.pop()?;
+                self.extend_top(vec![item])?;
+            }
+            b's' => {
+                let value = self.pop()?;
+                let key = self.pop()?;
+                self.extend_top(vec![key, value])?;
+            }
+            b'e' | b'u' => {
+                let items = self.pop_mark()?;
+                self.extend_top(items)?;
+            }
+            b'Q' => {
+                let (id, stats) = self.pop()?;
+                self.push(Object::PersistentLoad(Box::new(id)), Stats::of([&stats]))?;
+            }
+            b'R' | 0x81 => self.call(false)?,
+            b'b' => self.call(true)?,
+            b'h' => {
+                let [id] = self.bytes(r)?;
+                self.memo_copy(id.into())?;
+            }
+            b'j' => {
+                let id = u32::from_le_bytes(self.bytes(r)?);
+                self.memo_copy(id)?;
+            }
+            b'q' => {
+                let [id] = self.bytes(r)?;
+                self.memo_put(id.into())?;
+            }
+            b'r' => {
+                let id = u32::from_le_bytes(self.bytes(r)?);
+                self.memo_put(id)?;
+            }
+            other => bail!("unsupported pickle opcode 0x{other:02x}"),
+        }
+        Ok(None)
+    }
 }
 
 /// A storage as the pickle describes it, and the tensors that view it.
@@ -362,10 +959,15 @@ fn parse_storage_id(id: &Object) -> Result<StorageId<'_>> {
     let Object::Tuple(fields) = id else {
         bail!("persistent id {id:?} is not a tuple");
     };
-    let [Object::Unicode(tag), storage_type, Object::Unicode(key), _location, numel, view] =
-        fields.as_slice()
-    else {
-        bail!("unexpected persistent id {id:?}");
+    // Legacy files add the view of a storage slice that very old torch saved; zip files do not.
+    let (tag, storage_type, key, numel, view) = match fields.as_slice() {
+        [Object::Unicode(tag), storage_type, Object::Unicode(key), _location, numel] => {
+            (tag, storage_type, key, numel, &Object::None)
+        }
+        [Object::Unicode(tag), storage_type, Object::Unicode(key), _location, numel, view] => {
+            (tag, storage_type, key, numel, view)
+        }
+        _ => bail!("unexpected persistent id {id:?}"),
     };
     ensure!(tag == "storage", "unexpected persistent id {id:?}");
     let dtype = match storage_type {
@@ -423,11 +1025,9 @@ impl View {
     /// Copies the view's elements out of the storage bytes into a contiguous tensor.
     fn materialise(&self, dtype: DType, data: &[u8]) -> Result<Tensor> {
         let elem = dtype.size_in_bytes();
-        let numel = self
-            .shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
-            .context("too many elements")?;
+        // A view never holds more elements than its storage: only stride 0 could, and no saved
+        // weight is an expanded view.
+        let numel = checked_bytes(&self.shape, elem, data.len() as u64)? / elem;
         if numel == 0 {
             return Ok(Tensor::from_raw_buffer(
                 &[],
@@ -464,11 +1064,7 @@ impl View {
                 &Device::Cpu,
             )?);
         }
-        let nbytes = numel.checked_mul(elem).context("too many elements")?;
-        let mut out = Vec::new();
-        // Stride 0 can make a view much larger than its storage: fail cleanly if memory runs out.
-        out.try_reserve_exact(nbytes)
-            .with_context(|| format!("cannot allocate {nbytes} bytes"))?;
+        let mut out = Vec::with_capacity(numel * elem);
         let mut index = vec![0usize; self.shape.len()];
         let mut pos = self.offset;
         for _ in 0..numel {
@@ -508,7 +1104,8 @@ impl View {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Cursor, Write};
+    use proptest::prelude::*;
+    use std::io::Write;
 
     // Written by scripts/make_pth_fixture.py; see there for what each file holds.
     const LEGACY: &[u8] = include_bytes!("../tests/data/pth-legacy.pth");
@@ -523,6 +1120,14 @@ mod tests {
         file
     }
 
+    fn from_bytes(bytes: &[u8]) -> Result<Vec<(String, Tensor)>> {
+        read_from(Cursor::new(bytes))
+    }
+
+    fn error(bytes: &[u8]) -> String {
+        format!("{:#}", from_bytes(bytes).unwrap_err())
+    }
+
     fn values(tensor: &Tensor) -> Vec<f64> {
         tensor
             .flatten_all()
@@ -533,10 +1138,9 @@ mod tests {
             .unwrap()
     }
 
-    /// Checks a legacy fixture against the dtypes, shapes and values the script wrote.
+    /// Checks a fixture against the dtypes, shapes and values the script wrote for `fixture`.
     fn check_expected(fixture: &str, bytes: &[u8]) {
-        let file = temp_file(bytes);
-        let tensors = read_legacy(file.path()).unwrap();
+        let tensors = read(temp_file(bytes).path()).unwrap();
         let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
         let expected = expected[fixture].as_object().unwrap();
         let mut names: Vec<&str> = expected.keys().map(String::as_str).collect();
@@ -555,25 +1159,26 @@ mod tests {
     }
 
     #[test]
-    fn reads_legacy_state_dict() {
+    fn reads_legacy_and_zip_state_dicts() {
         check_expected("pth-legacy.pth", LEGACY);
+        // The zip file holds the same dict.
+        check_expected("pth-legacy.pth", ZIP);
     }
 
     #[test]
     fn tied_entries_share_one_tensor() {
-        let tensors: HashMap<String, Tensor> = read_legacy(temp_file(LEGACY).path())
-            .unwrap()
-            .into_iter()
-            .collect();
-        assert_eq!(
-            tensors["model.shared.weight"].id(),
-            tensors["lm_head.weight"].id()
-        );
-        // A different view of the same storage is its own tensor.
-        assert_ne!(
-            tensors["model.shared.weight"].id(),
-            tensors["model.shared.tail"].id()
-        );
+        for bytes in [LEGACY, ZIP] {
+            let tensors: HashMap<String, Tensor> = from_bytes(bytes).unwrap().into_iter().collect();
+            assert_eq!(
+                tensors["model.shared.weight"].id(),
+                tensors["lm_head.weight"].id()
+            );
+            // A different view of the same storage is its own tensor.
+            assert_ne!(
+                tensors["model.shared.weight"].id(),
+                tensors["model.shared.tail"].id()
+            );
+        }
     }
 
     #[test]
@@ -582,16 +1187,16 @@ mod tests {
     }
 
     #[test]
-    fn legacy_and_zip_files_give_identical_tensors() {
-        let legacy = read_legacy(temp_file(LEGACY).path()).unwrap();
+    fn zip_reader_agrees_with_candles() {
+        let ours = from_bytes(ZIP).unwrap();
         let zip_file = temp_file(ZIP);
-        let zip: HashMap<String, Tensor> = candle_core::pickle::read_all(zip_file.path())
+        let candle: HashMap<String, Tensor> = candle_core::pickle::read_all(zip_file.path())
             .unwrap()
             .into_iter()
             .collect();
-        assert_eq!(legacy.len(), zip.len());
-        for (name, tensor) in &legacy {
-            let other = &zip[name];
+        assert_eq!(ours.len(), candle.len());
+        for (name, tensor) in &ours {
+            let other = &candle[name];
             assert_eq!(tensor.dtype(), other.dtype(), "{name}: dtype");
             assert_eq!(tensor.dims(), other.dims(), "{name}: shape");
             assert_eq!(values(tensor), values(other), "{name}: values");
@@ -599,43 +1204,92 @@ mod tests {
     }
 
     #[test]
-    fn is_legacy_tells_the_formats_apart() {
-        assert!(is_legacy(temp_file(LEGACY).path()).unwrap());
-        assert!(!is_legacy(temp_file(ZIP).path()).unwrap());
-        assert!(!is_legacy(temp_file(b"").path()).unwrap());
-        assert!(!is_legacy(temp_file(&LEGACY[..10]).path()).unwrap());
-        assert!(is_legacy(Path::new("/nonexistent/pytorch_model.bin")).is_err());
-    }
-
-    #[test]
     fn every_truncation_is_an_error() {
-        for len in 0..LEGACY_EXTRA.len() {
-            let result = read_legacy_from(Cursor::new(&LEGACY_EXTRA[..len]));
-            assert!(result.is_err(), "a file cut at {len} bytes was read");
+        for bytes in [LEGACY_EXTRA, ZIP] {
+            for len in 0..bytes.len() {
+                assert!(
+                    from_bytes(&bytes[..len]).is_err(),
+                    "a file cut at {len} bytes was read"
+                );
+            }
         }
-        read_legacy(temp_file(&LEGACY[..LEGACY.len() - 1]).path()).unwrap_err();
     }
 
     #[test]
-    fn other_files_are_errors() {
-        let err = read_legacy(temp_file(ZIP).path()).unwrap_err();
-        assert!(format!("{err:#}").contains("zip-format"), "{err:#}");
-        let err = read_legacy(temp_file(b"not a pickle at all").path()).unwrap_err();
-        assert!(format!("{err:#}").contains("magic number"), "{err:#}");
-        assert!(read_legacy(Path::new("/nonexistent/pytorch_model.bin")).is_err());
+    fn other_files_are_errors_naming_the_file() {
+        assert!(error(b"not a pickle at all").contains("not a torch.save file"));
+        assert!(error(b"").contains("not a torch.save file"));
+        let file = temp_file(b"PK\x03\x04 but no archive");
+        let err = format!("{:#}", read(file.path()).unwrap_err());
+        assert!(err.starts_with(&file.path().display().to_string()), "{err}");
+        let err = format!(
+            "{:#}",
+            read(Path::new("/nonexistent/pytorch_model.bin")).unwrap_err()
+        );
+        assert!(
+            err.contains("cannot read") && !err.contains("os error"),
+            "{err}"
+        );
         // Magic number, then garbage where the protocol version should be.
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(b"\xffgarbage");
-        assert!(read_legacy_from(Cursor::new(bytes)).is_err());
+        assert!(from_bytes(&bytes).is_err());
     }
 
     #[test]
-    fn oversized_pickled_integer_is_an_error() {
-        // candle's pickle reader would overflow on this 9-byte LONG1 (a panic in debug builds).
+    fn a_zip_entry_with_a_bad_crc_is_an_error() {
+        // The last byte of the last storage's data: flip it where the data lies.
+        let mut zip = Zip::open(Cursor::new(ZIP)).unwrap();
+        let name = zip
+            .names()
+            .find(|n| n.contains("/data/"))
+            .unwrap()
+            .to_string();
+        let entry = zip.get(&name).unwrap();
+        let mut bytes = ZIP.to_vec();
+        bytes[(entry.offset + entry.size - 1) as usize] ^= 1;
+        assert!(error(&bytes).contains("CRC"), "{}", error(&bytes));
+    }
+
+    /// Magic number and protocol version, then `pickle` as the sys_info pickle.
+    fn legacy_with(pickle: &[u8]) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(b"\x80\x02\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09.");
-        let err = read_legacy_from(Cursor::new(bytes)).unwrap_err();
-        assert!(format!("{err:#}").contains("too large"), "{err:#}");
+        bytes.extend_from_slice(b"\x80\x02M\xe9\x03.");
+        bytes.extend_from_slice(pickle);
+        bytes
+    }
+
+    #[test]
+    fn hostile_pickles_are_refused_without_running_anything() {
+        // os.system("echo hi"), as pickle.dumps writes it.
+        let err = error(&legacy_with(
+            b"\x80\x02cos\nsystem\nX\x07\x00\x00\x00echo hiq\x00\x85R.",
+        ));
+        assert!(err.contains("os.system"), "{err}");
+        let err = error(&legacy_with(b"\x80\x02cbuiltins\neval\n."));
+        assert!(err.contains("builtins.eval"), "{err}");
+        // An integer of 9 bytes.
+        let err = error(&legacy_with(
+            b"\x80\x02\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09.",
+        ));
+        assert!(err.contains("too large"), "{err}");
+        // A tuple doubled through the memo at each step: 2^40 objects from 300 bytes.
+        let mut doubling = b"\x80\x02N".to_vec();
+        for _ in 0..40 {
+            doubling.extend_from_slice(b"q\x00h\x00\x86");
+        }
+        doubling.push(b'.');
+        let err = error(&legacy_with(&doubling));
+        assert!(err.contains("more objects"), "{err}");
+        // A tuple nested a million deep.
+        let mut deep = b"\x80\x02N".to_vec();
+        deep.extend(std::iter::repeat_n(0x85, 1_000_000));
+        deep.push(b'.');
+        let err = error(&legacy_with(&deep));
+        assert!(err.contains("deep"), "{err}");
+        // A string that claims 4 GB.
+        let err = error(&legacy_with(b"\x80\x02X\xff\xff\xff\xffabc"));
+        assert!(err.contains("truncated"), "{err}");
     }
 
     #[test]
@@ -648,7 +1302,86 @@ mod tests {
         }
         let count_at = MAGIC.len() + r.position() as usize;
         bytes[count_at..count_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
-        let err = read_legacy_from(Cursor::new(bytes)).unwrap_err();
-        assert!(format!("{err:#}").contains("elements"), "{err:#}");
+        assert!(error(&bytes).contains("elements"), "{}", error(&bytes));
+    }
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32(b""), 0);
+        // Eight bytes at a time, then a tail (zlib.crc32 gives the same).
+        assert_eq!(crc32(b"12345678901"), 0x539a_e4ee);
+    }
+
+    /// Objects in a pickled object, counted as the machine's budget counts them.
+    fn objects(o: &Object) -> usize {
+        1 + match o {
+            Object::Tuple(v) | Object::List(v) => v.iter().map(objects).sum(),
+            Object::Dict(v) => v.iter().map(|(k, v)| objects(k) + objects(v)).sum(),
+            Object::Reduce { callable, args } | Object::Build { callable, args } => {
+                objects(callable) + objects(args)
+            }
+            Object::PersistentLoad(id) => objects(id),
+            _ => 0,
+        }
+    }
+
+    /// An accepted file's tensors fit in it (tied ones counted once).
+    fn assert_within(tensors: &[(String, Tensor)], file_len: usize) {
+        let mut seen = std::collections::HashSet::new();
+        let bytes: usize = tensors
+            .iter()
+            .filter(|(_, t)| seen.insert(t.id()))
+            .map(|(_, t)| t.elem_count() * t.dtype().size_in_bytes())
+            .sum();
+        assert!(
+            bytes <= file_len,
+            "{bytes} bytes of tensors from {file_len}"
+        );
+    }
+
+    fn mutate(base: &[u8], edits: &[(usize, u8)]) -> Vec<u8> {
+        let mut bytes = base.to_vec();
+        for &(at, byte) in edits {
+            let at = at % bytes.len();
+            bytes[at] = byte;
+        }
+        bytes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_pickles_stay_within_their_budget(
+            bytes in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            if let Ok(object) = read_pickle(&mut Cursor::new(&bytes)) {
+                prop_assert!(objects(&object) <= BUDGET_BASE + BUDGET_PER_BYTE * bytes.len());
+            }
+        }
+
+        #[test]
+        fn arbitrary_files_never_panic(
+            head in prop::sample::select(vec![&b""[..], &b"PK\x03\x04"[..], MAGIC]),
+            tail in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let bytes = [head, &tail].concat();
+            if let Ok(tensors) = from_bytes(&bytes) {
+                assert_within(&tensors, bytes.len());
+            }
+        }
+
+        #[test]
+        fn mutated_files_stay_within_the_file(
+            which in 0..3usize,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+        ) {
+            let base = [LEGACY, ZIP, LEGACY_EXTRA][which];
+            let bytes = mutate(base, &edits);
+            if let Ok(tensors) = from_bytes(&bytes) {
+                assert_within(&tensors, bytes.len());
+            }
+        }
     }
 }

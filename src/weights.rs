@@ -1,4 +1,7 @@
-//! Reads `model.safetensors` tensor by tensor with plain reads, as the model asks for them.
+//! Reads `model.safetensors` tensor by tensor with plain reads, as the model asks for them, and
+//! hands every tensor (from safetensors or [`crate::pth`]) to the model through one backend that
+//! checks it: its shape against what the config asks for, its values for NaN and infinity, and
+//! that errors name the file and the tensor.
 //!
 //! candle's CPU tensors own their memory, so loading from a memory map copies every tensor out of it
 //! while the mapped pages stay resident until loading ends: the peak is twice the weights. Reading
@@ -6,7 +9,8 @@
 //! keeps the peak at the weights' size even where a layer repacks its weights at load (see
 //! [`crate::packed`]); from a warm page cache it costs no more time (measured in the README's Speed
 //! section). The format is an 8-byte little-endian header length, a JSON header (name → dtype,
-//! shape, byte range), then the data.
+//! shape, byte range), then the data. Every range is checked against the file's size before
+//! anything is allocated for it.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -14,7 +18,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
@@ -23,6 +27,20 @@ use serde::Deserialize;
 /// Largest header accepted, as in the safetensors specification (100 MB).
 const MAX_HEADER: u64 = 100_000_000;
 
+/// The bytes a tensor of `shape` with `elem`-byte elements takes, refused (before anything is
+/// allocated for it) when that is more than the `available` bytes of its file: the one check both
+/// weight readers apply to every size they read.
+pub(crate) fn checked_bytes(shape: &[usize], elem: usize, available: u64) -> Result<usize> {
+    let bytes = shape
+        .iter()
+        .try_fold(elem, |n, &d| n.checked_mul(d))
+        .filter(|&n| n as u64 <= available)
+        .ok_or_else(|| {
+            anyhow!("shape {shape:?} needs more than the {available} bytes the file holds")
+        })?;
+    Ok(bytes)
+}
+
 #[derive(Deserialize)]
 struct Entry {
     dtype: String,
@@ -30,109 +48,196 @@ struct Entry {
     data_offsets: (u64, u64),
 }
 
-/// A `VarBuilder` over an F32 safetensors file, or `None` when a tensor has another dtype (the
-/// caller then uses candle's memory-mapped loader, which converts). The header is checked here;
-/// each tensor is read when first asked for, and can be asked for once.
-pub fn safetensors_f32(
+/// A `VarBuilder` over a safetensors file (F32, F16, BF16 or F64 tensors). The header is checked
+/// here; each tensor is read when first asked for, and can be asked for once.
+pub fn safetensors(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'static>> {
+    let file = File::open(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot read ({})",
+            path.display(),
+            crate::files::io_reason(&e)
+        )
+    })?;
+    let file = Safetensors::open(file).with_context(|| path.display().to_string())?;
+    Ok(TakeOnce {
+        tensors: Tensors::File(file),
+        path: path.to_path_buf(),
+    }
+    .builder(dtype, device))
+}
+
+/// A `VarBuilder` over tensors already in memory, read from `path`, that hands each out once and
+/// forgets it: candle's own map keeps every tensor until the builder is dropped, so layers that
+/// repack their weights at load would hold both copies of the model at the end of loading.
+pub fn take_once(
+    tensors: HashMap<String, Tensor>,
     path: &Path,
     dtype: DType,
     device: &Device,
-) -> Result<Option<VarBuilder<'static>>> {
-    let file = open(path).with_context(|| format!("{}: cannot read weights", path.display()))?;
-    Ok(file.map(|f| TakeOnce::File(f).builder(dtype, device)))
-}
-
-/// A `VarBuilder` over tensors already in memory that hands each out once and forgets it: candle's
-/// own map keeps every tensor until the builder is dropped, so layers that repack their weights at
-/// load would hold both copies of the model at the end of loading.
-pub fn take_once(
-    tensors: HashMap<String, Tensor>,
-    dtype: DType,
-    device: &Device,
 ) -> VarBuilder<'static> {
-    TakeOnce::Loaded(Mutex::new(tensors)).builder(dtype, device)
+    TakeOnce {
+        tensors: Tensors::Loaded(Mutex::new(tensors)),
+        path: path.to_path_buf(),
+    }
+    .builder(dtype, device)
 }
 
-/// The tensors behind a `VarBuilder` that hands each out once and forgets it.
-enum TakeOnce {
+/// The tensors of one weights file behind a `VarBuilder` that hands each out once and forgets it.
+struct TakeOnce {
+    tensors: Tensors,
+    /// The file, for messages.
+    path: PathBuf,
+}
+
+enum Tensors {
     /// Read from the file when asked for.
-    File(SafetensorsF32),
+    File(Safetensors),
     /// Already in memory.
     Loaded(Mutex<HashMap<String, Tensor>>),
 }
 
-struct SafetensorsF32 {
-    path: PathBuf,
-    /// Name → (shape, absolute byte offset); an entry leaves the map when its tensor is read.
-    entries: Mutex<HashMap<String, (Vec<usize>, u64)>>,
+/// Where one tensor lies in a safetensors file.
+struct Place {
+    dtype: DType,
+    shape: Vec<usize>,
+    /// Absolute byte offset.
+    offset: u64,
+    bytes: usize,
+}
+
+struct Safetensors {
+    /// An entry leaves the map when its tensor is read.
+    entries: Mutex<HashMap<String, Place>>,
     file: Mutex<File>,
 }
 
-fn open(path: &Path) -> Result<Option<SafetensorsF32>> {
-    let mut file = File::open(path)?;
-    let file_len = file.metadata()?.len();
-    let mut len = [0u8; 8];
-    file.read_exact(&mut len)
-        .context("shorter than a safetensors header")?;
-    let header_len = u64::from_le_bytes(len);
-    ensure!(
-        header_len <= MAX_HEADER && 8 + header_len <= file_len,
-        "not a safetensors file (header length {header_len})"
-    );
-    let mut header = vec![0u8; header_len as usize];
-    file.read_exact(&mut header)?;
-    let raw: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&header).context("safetensors header is not a JSON object")?;
-    let mut entries = HashMap::with_capacity(raw.len());
+impl Safetensors {
+    fn open(file: File) -> Result<Self> {
+        let file_len = file
+            .metadata()
+            .map_err(|e| anyhow!("cannot read ({})", crate::files::io_reason(&e)))?
+            .len();
+        let mut file = file;
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len)
+            .map_err(|_| anyhow!("shorter than a safetensors header"))?;
+        let header_len = u64::from_le_bytes(len);
+        ensure!(
+            header_len <= MAX_HEADER && header_len <= file_len - 8,
+            "not a safetensors file (header length {header_len} in a file of {file_len} bytes)"
+        );
+        let mut header = vec![0u8; header_len as usize];
+        file.read_exact(&mut header)
+            .map_err(|e| anyhow!("cannot read the header ({})", crate::files::io_reason(&e)))?;
+        let entries = parse_header(&header, file_len - 8 - header_len)?
+            .into_iter()
+            .map(|(name, mut place)| {
+                place.offset += 8 + header_len;
+                (name, place)
+            })
+            .collect();
+        Ok(Self {
+            entries: Mutex::new(entries),
+            file: Mutex::new(file),
+        })
+    }
+
+    fn read(&self, name: &str) -> Result<Tensor> {
+        let place = lock(&self.entries)
+            .remove(name)
+            .ok_or_else(|| not_found(name))?;
+        let mut file = lock(&self.file);
+        file.seek(SeekFrom::Start(place.offset))
+            .map_err(|e| anyhow!("tensor {name}: {}", crate::files::io_reason(&e)))?;
+        let short = |e: std::io::Error| anyhow!("tensor {name}: {}", crate::files::io_reason(&e));
+        if place.dtype == DType::F32 {
+            // Straight into the f32 buffer: the file is little-endian, a no-op on such machines.
+            let mut values = vec![0f32; place.bytes / 4];
+            file.read_exact(bytemuck::cast_slice_mut(&mut values))
+                .map_err(short)?;
+            for v in &mut values {
+                *v = f32::from_bits(u32::from_le(v.to_bits()));
+            }
+            return Ok(Tensor::from_vec(values, place.shape, &Device::Cpu)?);
+        }
+        ensure!(
+            cfg!(target_endian = "little"),
+            "tensor {name}: {:?} weights are only read on little-endian machines",
+            place.dtype
+        );
+        let mut bytes = vec![0u8; place.bytes];
+        file.read_exact(&mut bytes).map_err(short)?;
+        Ok(Tensor::from_raw_buffer(
+            &bytes,
+            place.dtype,
+            &place.shape,
+            &Device::Cpu,
+        )?)
+    }
+}
+
+/// A safetensors header's tensors, offsets relative to the data that follows it, each range
+/// checked against the `data_len` bytes there.
+fn parse_header(header: &[u8], data_len: u64) -> Result<HashMap<String, Place>> {
+    let raw: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
+        .map_err(|e| anyhow!("the safetensors header is not a JSON object ({e})"))?;
+    let mut places = HashMap::with_capacity(raw.len());
     for (name, value) in raw {
         if name == "__metadata__" {
             continue;
         }
         let entry: Entry = serde_json::from_value(value)
-            .with_context(|| format!("safetensors header entry {name:?}"))?;
-        if entry.dtype != "F32" {
-            return Ok(None);
-        }
+            .map_err(|e| anyhow!("tensor {name}: bad header entry ({e})"))?;
+        let dtype = match entry.dtype.as_str() {
+            "F32" => DType::F32,
+            "F16" => DType::F16,
+            "BF16" => DType::BF16,
+            "F64" => DType::F64,
+            other => bail!("tensor {name}: dtype {other} is not supported"),
+        };
+        let bytes = checked_bytes(&entry.shape, dtype.size_in_bytes(), data_len)
+            .with_context(|| format!("tensor {name}"))?;
         let (start, end) = entry.data_offsets;
-        let elements: usize = entry.shape.iter().product();
         ensure!(
-            start <= end && end - start == 4 * elements as u64,
-            "tensor {name:?}: {} bytes for shape {:?}",
-            end.saturating_sub(start),
-            entry.shape
+            start <= end && end - start == bytes as u64,
+            "tensor {name}: bytes {start}..{end} do not hold shape {:?} of {}",
+            entry.shape,
+            entry.dtype
         );
         // Checked for every tensor up front, so that a truncated download fails before loading.
         ensure!(
-            8 + header_len + end <= file_len,
-            "tensor {name:?} runs past the end of the file (truncated download?)"
+            end <= data_len,
+            "tensor {name} runs past the end of the file (truncated download?)"
         );
-        entries.insert(name, (entry.shape, 8 + header_len + start));
+        places.insert(
+            name,
+            Place {
+                dtype,
+                shape: entry.shape,
+                offset: start,
+                bytes,
+            },
+        );
     }
-    Ok(Some(SafetensorsF32 {
-        path: path.to_path_buf(),
-        entries: Mutex::new(entries),
-        file: Mutex::new(file),
-    }))
+    Ok(places)
 }
 
-impl SafetensorsF32 {
-    fn read(&self, name: &str) -> candle_core::Result<Tensor> {
-        let (shape, offset) = lock(&self.entries)
-            .remove(name)
-            .ok_or_else(|| not_found(name))?;
-        let mut values = vec![0f32; shape.iter().product()];
-        let mut file = lock(&self.file);
-        file.seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(bytemuck::cast_slice_mut(&mut values)))
-            .map_err(|e| {
-                candle_core::Error::Msg(format!("{}: tensor {name}: {e}", self.path.display()))
-            })?;
-        // The file is little-endian; a no-op on little-endian machines.
-        for v in &mut values {
-            *v = f32::from_bits(u32::from_le(v.to_bits()));
-        }
-        Tensor::from_vec(values, shape, &Device::Cpu)
+/// Whether every value of a float tensor is finite (integer tensors always are).
+fn all_finite(t: &Tensor) -> Result<bool> {
+    if !t.dtype().is_float() {
+        return Ok(true);
     }
+    if t.dtype() == DType::F32 && t.device().is_cpu() && t.is_contiguous() {
+        // In place: a copy of the embedding table would raise the loading peak.
+        let (storage, layout) = t.storage_and_layout();
+        if let candle_core::Storage::Cpu(cpu) = &*storage {
+            let values = cpu.as_slice::<f32>()?;
+            let values = &values[layout.start_offset()..][..layout.shape().elem_count()];
+            return Ok(values.iter().all(|v| v.is_finite()));
+        }
+    }
+    let values = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    Ok(values.iter().all(|v| v.is_finite()))
 }
 
 impl TakeOnce {
@@ -140,11 +245,39 @@ impl TakeOnce {
         VarBuilder::from_backend(Box::new(self), dtype, device.clone())
     }
 
-    fn take(&self, name: &str) -> candle_core::Result<Tensor> {
-        match self {
-            TakeOnce::File(file) => file.read(name),
-            TakeOnce::Loaded(map) => lock(map).remove(name).ok_or_else(|| not_found(name)),
+    /// The tensor `name` as stored, checked to be finite and, with `shape`, to have that shape.
+    fn take(&self, name: &str, shape: Option<&Shape>) -> Result<Tensor> {
+        let tensor = match &self.tensors {
+            Tensors::File(file) => file.read(name)?,
+            Tensors::Loaded(map) => lock(map).remove(name).ok_or_else(|| not_found(name))?,
+        };
+        if let Some(shape) = shape {
+            ensure!(
+                tensor.shape() == shape,
+                "tensor {name} has shape {:?} where the config asks for {:?}",
+                tensor.dims(),
+                shape.dims()
+            );
         }
+        // A NaN or infinite weight makes every output NaN, which decodes to nothing.
+        ensure!(
+            all_finite(&tensor)?,
+            "tensor {name} holds NaN or infinite values"
+        );
+        Ok(tensor)
+    }
+
+    fn get_as(
+        &self,
+        name: &str,
+        shape: Option<&Shape>,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let tensor = self
+            .take(name, shape)
+            .and_then(|t| Ok(t.to_device(device)?.to_dtype(dtype)?));
+        tensor.map_err(|e| candle_core::Error::Msg(format!("{}: {e:#}", self.path.display())))
     }
 }
 
@@ -157,15 +290,7 @@ impl SimpleBackend for TakeOnce {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        let tensor = self.take(name)?;
-        if tensor.shape() != &shape {
-            return Err(candle_core::Error::UnexpectedShape {
-                msg: format!("shape mismatch for {name}"),
-                expected: shape,
-                got: tensor.shape().clone(),
-            });
-        }
-        tensor.to_device(device)?.to_dtype(dtype)
+        self.get_as(name, Some(&shape), dtype, device)
     }
 
     fn get_unchecked(
@@ -174,13 +299,13 @@ impl SimpleBackend for TakeOnce {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        self.take(name)?.to_device(device)?.to_dtype(dtype)
+        self.get_as(name, None, dtype, device)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        match self {
-            TakeOnce::File(file) => lock(&file.entries).contains_key(name),
-            TakeOnce::Loaded(map) => lock(map).contains_key(name),
+        match &self.tensors {
+            Tensors::File(file) => lock(&file.entries).contains_key(name),
+            Tensors::Loaded(map) => lock(map).contains_key(name),
         }
     }
 }
@@ -189,13 +314,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn not_found(name: &str) -> candle_core::Error {
-    candle_core::Error::Msg(format!("cannot find tensor {name} (or it was read twice)"))
+fn not_found(name: &str) -> anyhow::Error {
+    anyhow!("tensor {name} is missing (or was read twice)")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn file(header: &str, data: &[u8]) -> tempfile::NamedTempFile {
         let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
@@ -206,20 +332,25 @@ mod tests {
         f
     }
 
+    fn f32_bytes(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn open_err(f: &tempfile::NamedTempFile) -> String {
+        match safetensors(f.path(), DType::F32, &Device::Cpu) {
+            Err(e) => format!("{e:#}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
     #[test]
     fn reads_tensors_by_their_offsets() {
-        let data: Vec<u8> = [1f32, 2.0, 3.0, 4.0, 5.0]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
         // Listed out of file order, with metadata.
         let f = file(
             r#"{"b":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#,
-            &data,
+            &f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0]),
         );
-        let vb = safetensors_f32(f.path(), DType::F32, &Device::Cpu)
-            .unwrap()
-            .unwrap();
+        let vb = safetensors(f.path(), DType::F32, &Device::Cpu).unwrap();
         assert_eq!(
             vb.get((2, 2), "a").unwrap().to_vec2::<f32>().unwrap(),
             vec![vec![1.0, 2.0], vec![3.0, 4.0]]
@@ -231,26 +362,132 @@ mod tests {
     }
 
     #[test]
-    fn other_dtypes_are_left_to_candle() {
+    fn half_precision_tensors_are_read_and_converted() {
+        // 1.5 and -2.0 in IEEE half precision.
+        let data: Vec<u8> = [0x3e00u16, 0xc000]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let f = file(
             r#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#,
-            &[0; 4],
+            &data,
         );
-        assert!(safetensors_f32(f.path(), DType::F32, &Device::Cpu)
-            .unwrap()
-            .is_none());
+        let vb = safetensors(f.path(), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(
+            vb.get(2, "a").unwrap().to_vec1::<f32>().unwrap(),
+            vec![1.5, -2.0]
+        );
     }
 
     #[test]
-    fn truncated_file_is_an_error() {
-        let f = file(
+    fn sizes_beyond_the_file_are_refused_before_allocating() {
+        for header in [
+            // Truncated: the range runs past the data.
             r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
-            &[0; 8],
+            // 2^62 elements: the byte count overflows.
+            r#"{"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,8]}}"#,
+            r#"{"a":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,8]}}"#,
+            // Range and shape disagree.
+            r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
+            r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#,
+            r#"{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#,
+            r#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}}"#,
+        ] {
+            let err = open_err(&file(header, &[0; 8]));
+            assert!(err.contains("tensor a"), "{header}: {err}");
+        }
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend(b"{}");
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), huge).unwrap();
+        assert!(open_err(&f).contains("header length"));
+    }
+
+    #[test]
+    fn bad_tensors_are_refused_naming_the_file_and_tensor() {
+        let f = file(
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#,
+            &f32_bytes(&[1.0, f32::NAN, 1.0, 2.0]),
         );
-        let err = match safetensors_f32(f.path(), DType::F32, &Device::Cpu) {
-            Err(e) => format!("{e:#}"),
-            Ok(_) => panic!("a truncated file was accepted"),
-        };
-        assert!(err.contains("past the end"), "{err}");
+        let vb = safetensors(f.path(), DType::F32, &Device::Cpu).unwrap();
+        let path = f.path().display().to_string();
+        let err = vb.get(2, "a").unwrap_err().to_string();
+        assert!(
+            err.starts_with(&path) && err.contains("tensor a holds NaN"),
+            "{err}"
+        );
+        let err = vb.get(3, "b").unwrap_err().to_string();
+        assert!(
+            err.starts_with(&path) && err.contains("tensor b has shape [2]"),
+            "{err}"
+        );
+        let err = vb.get(3, "c").unwrap_err().to_string();
+        assert!(
+            err.starts_with(&path) && err.contains("tensor c is missing"),
+            "{err}"
+        );
+    }
+
+    const FIXTURE: &[u8] = include_bytes!("../models/fixture/model.safetensors");
+
+    /// The fixture's header, and the length of the data after it.
+    fn fixture_header() -> (&'static [u8], u64) {
+        let len = u64::from_le_bytes(FIXTURE[..8].try_into().unwrap()) as usize;
+        (&FIXTURE[8..8 + len], (FIXTURE.len() - 8 - len) as u64)
+    }
+
+    /// What any accepted header must satisfy: every tensor inside the data, at its stated size.
+    fn assert_within(places: &HashMap<String, Place>, data_len: u64) {
+        for p in places.values() {
+            assert!(p.offset + p.bytes as u64 <= data_len);
+            let elements: usize = p.shape.iter().product();
+            assert_eq!(elements * p.dtype.size_in_bytes(), p.bytes);
+        }
+    }
+
+    #[test]
+    fn fixture_header_is_accepted() {
+        let (header, data_len) = fixture_header();
+        let places = parse_header(header, data_len).unwrap();
+        assert!(places.contains_key("model.shared.weight"));
+        assert_within(&places, data_len);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_headers_never_panic(
+            header in proptest::collection::vec(any::<u8>(), 0..256),
+            data_len in any::<u64>(),
+        ) {
+            if let Ok(places) = parse_header(&header, data_len % (1 << 20)) {
+                assert_within(&places, data_len % (1 << 20));
+            }
+        }
+
+        #[test]
+        fn mutated_fixture_headers_stay_within_the_file(
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+            digits in proptest::collection::vec((any::<usize>(), b'0'..=b'9'), 0..8),
+        ) {
+            let (header, data_len) = fixture_header();
+            let mut header = header.to_vec();
+            for (at, byte) in edits {
+                let at = at % header.len();
+                header[at] = byte;
+            }
+            // Digits replace digits: offsets and shapes change, the JSON mostly stays valid.
+            let positions: Vec<usize> =
+                (0..header.len()).filter(|&i| header[i].is_ascii_digit()).collect();
+            for (at, digit) in digits {
+                if !positions.is_empty() {
+                    header[positions[at % positions.len()]] = digit;
+                }
+            }
+            if let Ok(places) = parse_header(&header, data_len) {
+                assert_within(&places, data_len);
+            }
+        }
     }
 }
