@@ -7,10 +7,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::MAX_BEAMS;
 use crate::device::DeviceChoice;
 use crate::files::Input;
 use crate::hub::{ModelSource, DEFAULT_MODEL};
 use crate::model::Quantize;
+
+/// The most CPU threads `--threads` may ask for: each is a real thread with its own stack, and far
+/// more threads than cores only slow the run down.
+pub const MAX_THREADS: usize = 1024;
 
 /// Indonesian → English machine translation with MarianMT (opus-mt-id-en).
 #[derive(Debug, Parser)]
@@ -202,8 +207,10 @@ pub struct TranslateConfig {
 impl TranslateArgs {
     /// Checks the flags and builds the config; each error is one line naming the flag.
     pub fn resolve(&self) -> Result<TranslateConfig> {
-        if self.beams == Some(0) {
-            bail!("--beams must be at least 1");
+        if let Some(beams) = self.beams {
+            if !(1..=MAX_BEAMS).contains(&beams) {
+                bail!("--beams must be between 1 and {MAX_BEAMS}");
+            }
         }
         if matches!(self.max_length, Some(n) if n < 2) {
             bail!("--max-length must be at least 2 (the decoder start token counts)");
@@ -211,8 +218,10 @@ impl TranslateArgs {
         if self.max_batch_tokens == Some(0) || self.batch_size == Some(0) {
             bail!("--max-batch-tokens and --batch-size must be at least 1");
         }
-        if self.threads == Some(0) {
-            bail!("--threads must be at least 1");
+        if let Some(threads) = self.threads {
+            if !(1..=MAX_THREADS).contains(&threads) {
+                bail!("--threads must be between 1 and {MAX_THREADS}");
+            }
         }
         if self.quantize.is_some() && !matches!(self.dtype, DtypeArg::Auto | DtypeArg::F32) {
             bail!(

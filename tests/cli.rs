@@ -164,7 +164,23 @@ fn bad_input_fails_cleanly_without_touching_the_output() {
         (vec!["bad.txt"], "bad.txt: invalid UTF-8 at byte 8"),
         (
             vec!["good.txt", "--beams", "0"],
-            "--beams must be at least 1",
+            "--beams must be between 1 and 16",
+        ),
+        (
+            vec!["good.txt", "--beams", "100000"],
+            "--beams must be between 1 and 16",
+        ),
+        (
+            vec!["good.txt", "--threads", "100000"],
+            "--threads must be between 1 and 1024",
+        ),
+        (
+            vec!["good.txt", "--threads", "18446744073709551615"],
+            "--threads must be between 1 and 1024",
+        ),
+        (
+            vec!["good.txt", "--max-length", "1"],
+            "--max-length must be at least 2",
         ),
         (vec!["good.txt", "--device", "cuda"], "cuda"),
         (
