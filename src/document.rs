@@ -261,6 +261,31 @@ pub(crate) fn is_quote(c: char) -> bool {
     )
 }
 
+/// The HTML entities for `"`, which count as quote marks in the source and in model outputs.
+pub(crate) const QUOTE_ENTITIES: [&str; 2] = ["&quot;", "&#34;"];
+
+/// Byte length of the quote mark (a character of [`is_quote`] or one of [`QUOTE_ENTITIES`])
+/// that `s` starts with.
+fn quote_mark_len(s: &str) -> Option<usize> {
+    match s.chars().next() {
+        Some(c) if is_quote(c) => Some(c.len_utf8()),
+        _ => QUOTE_ENTITIES
+            .iter()
+            .find(|e| s.starts_with(**e))
+            .map(|e| e.len()),
+    }
+}
+
+/// Characters that break a line: kept where the source has them, never sent to the model. LF
+/// and CR end lines; the others (vertical tab, form feed, next line, line and paragraph
+/// separators) stay inside a line's content.
+pub(crate) fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
 /// Hard-wrapped lines are at most this many characters, indentation included.
 const WRAP_MAX_CHARS: usize = 80;
 /// Every line of a hard-wrapped paragraph but the last has at least this many characters, so
@@ -286,20 +311,27 @@ impl Line<'_> {
     }
 }
 
+/// Cuts `text` after each line terminator: LF, CRLF, or a CR alone (old Mac files), so that no
+/// line's content holds a line break.
 fn split_lines(text: &str) -> Vec<Line<'_>> {
-    text.split_inclusive('\n')
-        .map(|full| {
-            let body = full.strip_suffix('\n').unwrap_or(full);
-            let body = body.strip_suffix('\r').unwrap_or(body);
-            let content_start = body.len() - body.trim_start().len();
-            let content_end = content_start + body[content_start..].trim_end().len();
-            Line {
-                indent: &full[..content_start],
-                content: &full[content_start..content_end],
-                tail: &full[content_end..],
-            }
-        })
-        .collect()
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).map_or(rest.len(), |i| {
+            i + if rest[i..].starts_with("\r\n") { 2 } else { 1 }
+        });
+        let (full, after) = rest.split_at(end);
+        let body = full.trim_end_matches(['\n', '\r']);
+        let content_start = body.len() - body.trim_start().len();
+        let content_end = content_start + body[content_start..].trim_end().len();
+        lines.push(Line {
+            indent: &full[..content_start],
+            content: &full[content_start..content_end],
+            tail: &full[content_end..],
+        });
+        rest = after;
+    }
+    lines
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -577,16 +609,36 @@ fn is_all_caps(s: &str) -> bool {
     !s.chars().any(char::is_lowercase) && letters >= 10 && words >= 2
 }
 
+/// `s` (ALL-CAPS) with every capital after the first letter in lower case. Only capitals that
+/// [`recases`] are changed, so that upper-casing the lower-case letters of the result gives `s`
+/// back.
 fn sentence_case(s: &str) -> String {
-    let lower = s.to_lowercase();
-    match lower.char_indices().find(|(_, c)| c.is_alphabetic()) {
-        Some((i, c)) => format!(
-            "{}{}{}",
-            &lower[..i],
-            c.to_uppercase(),
-            &lower[i + c.len_utf8()..]
-        ),
-        None => lower,
+    let first_end = s
+        .char_indices()
+        .find(|(_, c)| c.is_alphabetic())
+        .map_or(s.len(), |(i, c)| i + c.len_utf8());
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..first_end]);
+    for c in s[first_end..].chars() {
+        if c.is_uppercase() && recases(c) {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether capital `c` lower-cases to one letter that upper-cases back to `c` alone (`İ`
+/// lower-cases to two characters and the Kelvin sign to a plain `k`, so neither does).
+fn recases(c: char) -> bool {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => {
+            let mut upper = l.to_uppercase();
+            upper.next() == Some(c) && upper.next().is_none()
+        }
+        _ => false,
     }
 }
 
@@ -829,7 +881,8 @@ impl Parser<'_> {
         take_gap(self, out, &text[pos..]);
     }
 
-    /// One sentence: quote marks and protected tokens are kept, the runs between them translated.
+    /// One sentence: quote marks, line breaks and protected tokens are kept, the runs between them
+    /// translated.
     fn segment(&mut self, out: &mut Vec<Piece>, seg: &str, upper: bool) {
         let mut run = 0;
         let mut i = 0;
@@ -837,7 +890,10 @@ impl Parser<'_> {
         while let Some(c) = seg[i..].chars().next() {
             let token_start =
                 prev.is_none_or(|p| p.is_whitespace() || is_quote(p) || "([{<".contains(p));
-            let kept_end = if is_quote(c) {
+            let quote = quote_mark_len(&seg[i..]);
+            let kept_end = if let Some(len) = quote {
+                Some(i + len)
+            } else if is_line_break(c) {
                 Some(i + c.len_utf8())
             } else if token_start {
                 protected_at(seg, i)
@@ -848,7 +904,8 @@ impl Parser<'_> {
                 Some(end) => {
                     self.run(out, &seg[run..i], upper);
                     keep(out, &seg[i..end]);
-                    prev = seg[..end].chars().next_back();
+                    // An entity ends in `;` but opens a token as the mark it spells does.
+                    prev = quote.map_or(seg[..end].chars().next_back(), |_| Some('"'));
                     i = end;
                     run = end;
                 }
@@ -927,9 +984,15 @@ fn unmatched_bracket(s: &str) -> Option<usize> {
     open.first().map(|&(i, _)| i)
 }
 
-/// Cuts `text` (at offset `base` in the input) into ranges of at most `max` characters,
-/// separated by whitespace or (as a last resort, inside an overlong word) by nothing.
+/// Cuts `text` (at offset `base` in the input) into ranges of at most `max` characters without
+/// whitespace at their ends, separated by whitespace or (as a last resort, inside an overlong
+/// word or where no cut leaves words on both sides) by nothing.
 fn split_long(text: &str, max: usize, base: usize, out: &mut Vec<Range<usize>>) {
+    let base = base + text.len() - text.trim_start().len();
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
     if text.chars().count() <= max {
         out.push(base..base + text.len());
         return;
@@ -944,7 +1007,7 @@ fn split_long(text: &str, max: usize, base: usize, out: &mut Vec<Range<usize>>) 
             while start < text.len() {
                 let rest = &text[start..];
                 let end = start + rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-                out.push(base + start..base + end);
+                split_long(&text[start..end], max, base + start, out);
                 start = end;
             }
         }
@@ -1187,6 +1250,24 @@ fn ref_definition(s: &str) -> Option<(&str, usize)> {
     let rest = inner[close + 1..].strip_prefix(':')?;
     let ok = !label.trim().is_empty() && !label.contains('[');
     ok.then(|| (label, s.len() - rest.trim_start().len()))
+}
+
+/// Whether a Markdown line starting with `s` opens a block rather than continuing a paragraph:
+/// a line prefix (`>`, a list marker, a heading mark), a reference definition, a code fence or
+/// an HTML block.
+pub(crate) fn md_opens_block(s: &str) -> bool {
+    md_prefix(s).0 > 0
+        || ref_definition(s).is_some()
+        || fence_open(s).is_some()
+        || s.starts_with("<!--")
+        || html_block_start(s)
+}
+
+/// Whether `line` (without its indentation) reads as a plain paragraph line of a Markdown
+/// document, the only kind that is joined with its neighbours: no block opens on it, it is no
+/// underline, break or table row, and it does not end in a hard line break.
+pub(crate) fn md_paragraph_line(line: &str) -> bool {
+    !md_opens_block(line) && md_plain(line) && !line.ends_with('\\')
 }
 
 /// A plain paragraph line of a Markdown document, which may be joined with its neighbours.
@@ -1671,6 +1752,11 @@ mod tests {
             inputs("Kim Jong Un kunjungi RUSIA"),
             ["Kim Jong Un kunjungi RUSIA"]
         );
+        // Capitals whose lower case would not upper-case back to them stay capitals.
+        assert_eq!(
+            inputs("KUNJUNGI İSTANBUL DAN ǅ"),
+            ["Kunjungi İstanbul dan ǅ"]
+        );
     }
 
     const WRAPPED: &str = "\
@@ -1731,6 +1817,31 @@ baru.
         assert_eq!(got.concat(), word);
     }
 
+    /// Cuts next to whitespace that is not the clause boundary, and hard cuts where no cut has
+    /// words on both sides, leave the whitespace out of the inputs.
+    #[test]
+    fn long_inputs_have_no_whitespace_at_their_ends() {
+        let short = |max_input_chars| DocumentOptions {
+            max_input_chars,
+            ..DocumentOptions::default()
+        };
+        let cases: &[(&str, usize, &[&str])] = &[
+            ("kata sama \u{1f44d} ===.", 7, &["kata", "sama \u{1f44d}"]),
+            (
+                "KOMPAS.com —  dan Presiden",
+                13,
+                &["KOMPAS.com —", "dan Presiden"],
+            ),
+        ];
+        for &(text, max, expected) in cases {
+            assert_eq!(
+                Document::parse(text, &short(max)).inputs,
+                expected,
+                "{text:?}"
+            );
+        }
+    }
+
     #[test]
     fn clause_cut_prefers_semicolons_then_commas_then_conjunctions() {
         let text = "satu dua tiga, empat lima; enam tujuh delapan";
@@ -1755,6 +1866,28 @@ baru.
     fn crlf_stays_out_of_inputs() {
         let got = inputs("Kim tiba.\r\nPutin menyambut.\r\n");
         assert_eq!(got, ["Kim tiba.", "Putin menyambut."]);
+    }
+
+    /// A CR alone ends a line (old Mac files); other line breaks split the inputs.
+    #[test]
+    fn line_breaks_never_reach_the_model() {
+        let lines = split_lines("> \rSumber:\r\nSatu\n\rDua");
+        let tails: Vec<&str> = lines.iter().map(|l| l.tail).collect();
+        assert_eq!(tails, [" \r", "\r\n", "\n", "\r", ""]);
+        assert_eq!(inputs("Presiden\rPresiden"), ["Presiden", "Presiden"]);
+        assert_eq!(inputs("Kim tiba\rdi Moskwa."), ["Kim tiba", "di Moskwa."]);
+        for separator in ["\u{b}", "\u{c}", "\u{85}", "\u{2028}", "\u{2029}"] {
+            assert_eq!(inputs(&format!("Satu{separator}Dua")), ["Satu", "Dua"]);
+        }
+    }
+
+    #[test]
+    fn quote_entities_are_quote_marks() {
+        assert_eq!(inputs("&#34;Presiden"), ["Presiden"]);
+        assert_eq!(
+            inputs("&quot;Kami siap,&quot; kata dia &quot;https://x.id&quot;."),
+            ["Kami siap,", "kata dia"]
+        );
     }
 
     #[test]

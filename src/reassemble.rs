@@ -11,7 +11,10 @@
 //! This module does not call the model and does not retry or repair translations beyond that;
 //! [`check_translation`] only reports.
 
-use crate::document::{is_quote, Block, Document, Piece, WrappedLine};
+use crate::document::{
+    is_line_break, is_quote, md_opens_block, md_paragraph_line, Block, Document, Piece,
+    WrappedLine, QUOTE_ENTITIES,
+};
 
 /// First words an English continuation may start with, lower-cased when the model capitalised
 /// them (`"…," Said Mr. Kim.` → `"…," said Mr. Kim.`). A closed list, so that names and titles
@@ -81,7 +84,7 @@ fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut S
                     text = lower_first(text);
                 }
                 if upper {
-                    text = text.to_uppercase();
+                    text = upper_case(&text);
                 }
                 out.push_str(&text);
             }
@@ -89,11 +92,26 @@ fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut S
     }
 }
 
+/// Upper-cases the lower-case letters of `text` and leaves every other character, so that an
+/// ALL-CAPS source's title-case letters (`ǅ`) and the capitals it sent as they were come back
+/// unchanged.
+fn upper_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_lowercase() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Removes double-quote marks (also as `&quot;`), turns line breaks into spaces and trims.
 fn clean(translation: &str) -> String {
-    let chars: Vec<char> = translation
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
+    let chars: Vec<char> = QUOTE_ENTITIES
+        .iter()
+        .fold(translation.to_owned(), |t, e| t.replace(e, "\""))
         .chars()
         .collect();
     let mut unquoted = String::with_capacity(translation.len());
@@ -119,7 +137,7 @@ fn clean(translation: &str) -> String {
         let after = rest[start..].trim_start();
         let run = &rest[start..rest.len() - after.len()];
         // Keep the model's own spacing unless it breaks a line or a removed quote doubled it.
-        if had_quotes || run.contains(|c: char| c != ' ' && c != '\t') {
+        if had_quotes || run.contains(is_line_break) {
             out.push(' ');
         } else {
             out.push_str(run);
@@ -153,8 +171,10 @@ fn lower_first(text: String) -> String {
 /// line i ends in the source, scaled to the English length, so an unchanged text comes back with
 /// its own breaks. With fewer words than lines the last lines stay empty. Quote marks move with
 /// the words around them, so quote counts match the source per paragraph here, not per line.
-/// In `markdown`, a break before a word that would start a block at the start of a line
-/// ([`starts_md_block`]) is taken only where no other break fits.
+/// In `markdown`, breaks are chosen so that every line reads as a plain paragraph line
+/// ([`md_paragraph_line`]: no list, quote or heading marker, fence or HTML block opens on it, and
+/// it is no underline, thematic break or table row), and failing that so that at least no block
+/// opens on the next line; other breaks are taken only where none of those fits.
 fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String) {
     let breakable = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
     // Whitespace runs: (byte start, byte end, char position).
@@ -180,6 +200,7 @@ fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String
     let source_total: usize = lines.iter().map(|l| l.chars).sum::<usize>() + lines.len() - 1;
     let mut breaks = Vec::new();
     let mut next = 0;
+    let mut line_start = 0;
     let mut source_end = 0;
     for (i, line) in lines[..lines.len() - 1].iter().enumerate() {
         source_end += line.chars + usize::from(i > 0);
@@ -190,14 +211,25 @@ fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String
         // Leave one run for every later break where there are enough.
         let later = lines.len() - 2 - i;
         let last = (runs.len() - 1).saturating_sub(later).max(next);
-        let nearest = |markdown_safe: bool| {
+        let opens_none = |k: usize| !md_opens_block(&english[runs[k].1..]);
+        let plain = |k: usize| {
+            opens_none(k)
+                && md_paragraph_line(&english[line_start..runs[k].0])
+                && (later > 0 || md_paragraph_line(&english[runs[k].1..]))
+        };
+        let nearest = |fits: &dyn Fn(usize) -> bool| {
             (next..=last)
-                .filter(|&k| !markdown_safe || !starts_md_block(&english[runs[k].1..]))
+                .filter(|&k| fits(k))
                 .min_by_key(|&k| runs[k].2.abs_diff(target))
         };
-        let k = nearest(markdown).or_else(|| nearest(false)).unwrap_or(next);
+        let k = markdown
+            .then(|| nearest(&plain).or_else(|| nearest(&opens_none)))
+            .flatten()
+            .or_else(|| nearest(&|_| true))
+            .unwrap_or(next);
         breaks.push(k);
         next = k + 1;
+        line_start = runs[k].1;
     }
     let mut start = 0;
     for (i, line) in lines.iter().enumerate() {
@@ -214,27 +246,6 @@ fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String
         }
         out.push_str(&line.tail);
     }
-}
-
-/// Whether a line starting with `s` would start a Markdown block rather than continue a
-/// paragraph: a list, blockquote or heading marker, a fence, a thematic break or setext
-/// underline, an HTML tag or a table pipe.
-fn starts_md_block(s: &str) -> bool {
-    let word = s.split_whitespace().next().unwrap_or("");
-    let all = |c: char| !word.is_empty() && word.chars().all(|d| d == c);
-    let digits = word.len() - word.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    matches!(word, "-" | "+" | "*")
-        || word.starts_with(['>', '|'])
-        || (all('#') && word.len() <= 6)
-        || ((1..=9).contains(&digits) && matches!(&word[digits..], "." | ")"))
-        || word.starts_with("```")
-        || word.starts_with("~~~")
-        || all('=')
-        || all('-')
-        || all('*')
-        || all('_')
-        || (word.starts_with('<')
-            && word[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/'))
 }
 
 /// A warning when `translation` of `source` looks wrong, `None` when it looks fine:
@@ -569,6 +580,24 @@ mod tests {
             "He said yes"
         );
         assert_eq!(clean("Two  spaces\tkept"), "Two  spaces\tkept");
+        assert_eq!(clean("No\u{a0}break"), "No\u{a0}break");
+        assert_eq!(clean("A\u{2028}break"), "A break");
+    }
+
+    /// Shrunk inputs of `identity_translation_reproduces_the_source`: a non-breaking space, a
+    /// lone CR, a line separator, a quote entity and capitals whose lower case is not one letter.
+    #[test]
+    fn identity_round_trips_odd_characters() {
+        for text in [
+            "PresidenPresiden\u{a0}Presiden",
+            "Presiden\rPresiden",
+            "Satu\u{2028}Dua",
+            "&#34;Presiden",
+            "PYONGYANG – İSTANBUL",
+            "KUNJUNGI İSTANBUL DAN ǅ",
+        ] {
+            assert_eq!(identity(text, &no_labels()), text, "{text:?}");
+        }
     }
 
     #[test]
@@ -706,22 +735,281 @@ mod tests {
         assert_eq!(doc.model_inputs().len(), 1);
         let words: Vec<&str> = doc.model_inputs()[0].split(' ').collect();
         for marker in [
-            "-", "+", "*", ">", "#", "1.", "2)", "```", "<div>", "|", "===",
+            "-", "+", "*", ">", "#", "1.", "2)", "```", "<div>", "[id]:", "|", "===", "***",
         ] {
-            for at in 1..words.len() {
+            for at in 1..=words.len() {
                 let mut english = words.clone();
                 english.insert(at, marker);
                 let out = reassemble(&doc, &[english.join(" ")]);
                 let lines: Vec<&str> = out.lines().collect();
                 assert_eq!(lines.len(), 2, "{out:?}");
-                assert!(!starts_md_block(lines[1]), "{out:?}");
+                assert!(!md_opens_block(lines[1]), "{out:?}");
+                // A pipe makes a table row of whichever line it is on.
+                if marker != "|" {
+                    assert!(lines.iter().all(|l| md_paragraph_line(l)), "{out:?}");
+                }
             }
         }
-        assert!(starts_md_block("- a") && starts_md_block("12. a") && starts_md_block("## a"));
-        assert!(
-            !starts_md_block("-1 derajat")
-                && !starts_md_block("2024 dan")
-                && !starts_md_block("#tag")
+        assert!(md_opens_block("- a") && md_opens_block("12. a") && md_opens_block("## a"));
+        for plain in ["-1 derajat", "2024 dan", "#tag", "=== kata", "--- kata"] {
+            assert!(md_paragraph_line(plain), "{plain}");
+        }
+        for block in ["===", "---", "* * *", "a | b", "kata\\"] {
+            assert!(!md_paragraph_line(block), "{block}");
+        }
+    }
+
+    /// The source's own breaks are always plain lines, so identity keeps them, even before a
+    /// word such as `===` that would be an underline on a line by itself.
+    #[test]
+    fn markdown_rewrap_keeps_the_source_breaks() {
+        let text = "presiden korea presiden presiden presiden\npertahanan rusia rusia Rp Rp #Pemilu2024\n=== presiden.\n";
+        let doc = Document::parse(text, &markdown());
+        assert!(matches!(doc.blocks(), [Block::Wrapped { .. }]));
+        assert_eq!(reassemble(&doc, doc.model_inputs()), text);
+    }
+}
+
+/// Properties over generated documents: news-like fragments, Markdown syntax, hard-wrapped
+/// paragraphs, arbitrary Unicode and every kind of line break, parsed with every combination of
+/// options.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::document::DocumentOptions;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    /// Failures are kept as plain `#[test]`s next to their fixes rather than in regression files.
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 384,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    #[rustfmt::skip]
+    const FRAGMENTS: &[&str] = &[
+        // Prose, sentence marks and quotes.
+        "Presiden", "tiba", "di", "Jakarta", "kemarin", "dan", "yang", "ujar", "kata dia",
+        "Bapak Kim", "pemerintah", "warga", "ia", "Ia", "iPhone", "e-KTP", ".", "?", "!", "…",
+        "...", "?!", ",", ";", ":", " - ", " — ", "\"", "“", "”", "«", "»", "„", "'", "’", "(",
+        ")", "[", "]", "{", "}",
+        // Abbreviations, initials, list labels, numbers.
+        "Bpk.", "Dr.", "S.H.", "dll.", "No.", "Jl.", "a.n.", "B. J. Habibie", "1.", "2)", "2024",
+        "12.30 WIB", "Rp 5.000", "1,1 juta", "(25/4)", "(0)",
+        // Protected tokens, labels, credits, datelines, capitals.
+        "https://x.id/a?b=1", "www.kompas.com", "humas@x.go.id", "[iklan_2]", "{{nama}}",
+        "#Pemilu2024", "@kompascom", "Foto: KCNA", "(Foto: Dok. Pribadi)", "(KOMPAS.com/Ani)",
+        "Sumber:", "Baca juga:", "Editor: Budi", "Penulis: Budi | Editor: Ani", "Komentar (0)",
+        "FOTO: PBSI", "foto:", "JAKARTA, KOMPAS.com — ", "PYONGYANG – ",
+        "KIM JONG UN KUNJUNGI RUSIA", "KPK", "İSTANBUL", "ǅ", "ß", "ΣΟΦΙΑ",
+        // Markdown.
+        "# ", "## ", "###### ", " #", "- ", "* ", "+ ", "1. ", "10) ", "> ", "> > ", "- [ ] ",
+        "- [x] ", "```", "```rust", "~~~", "    ", "| ", " |", "|:--|--:|",
+        "[tautan](https://x.id)", "![alt](a.jpg \"judul\")", "[teks][id]", "[id]: https://x.id",
+        "[^1]", "[^1]: ", "**", "*", "_", "~~", "`kode`", "``", "`", "<div>", "</div>", "<br>",
+        "<https://x.id>", "<!--", "-->", "---", "===", "***", "\\", "\\*", "&amp;", "&#34;",
+        // Whitespace and line breaks.
+        " ", "  ", "\t", "\u{a0}", "\u{2003}", "\n", "\r\n", "\r", "\n\n\n", "\r\n\r\n", "  \n",
+        "\\\n",
+        // Combining marks, emoji, right-to-left, zero-width and control characters.
+        "e\u{301}", "\u{301}", "👍🏽", "🇮🇩", "👨\u{200d}👩\u{200d}👧", "مرحبا بالعالم", "\u{200f}",
+        "\u{200e}", "\u{202e}", "\u{200b}", "\u{200d}", "\u{feff}", "\u{1}", "\u{7}", "\u{1b}[0m",
+        "\u{7f}", "\u{b}", "\u{c}", "\u{85}", "\u{2028}", "\u{2029}", "\u{ad}", "中文", "한국어",
+    ];
+
+    /// Words for hard-wrapped paragraphs.
+    #[rustfmt::skip]
+    const WORDS: &[&str] = &[
+        "presiden", "rusia", "Vladimir", "Putin", "dan", "pemimpin", "korea", "utara", "Kim",
+        "berjalan-jalan", "di", "taman", "wisma", "Pyongyang,", "kerja", "sama", "pertahanan",
+        "yang", "semakin", "erat", "antara", "kedua", "negara", "\"kemitraan", "strategis\"",
+        "(25/4)", "https://x.id/a", "Rp", "5.000", "e\u{301}", "👍", "#Pemilu2024", "**tebal**",
+        "`kode`", "[tautan](https://x.id)", "===", "---", "<x@y.id>", "Foto:", "KCNA", "ujar",
+    ];
+
+    /// A run of fragments and arbitrary characters.
+    fn fragments() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            8 => select(FRAGMENTS).prop_map(str::to_owned),
+            1 => "\\PC{0,6}",
+            1 => any::<char>().prop_map(String::from),
+        ];
+        let sep = select(&["", " ", " ", "\n"][..]);
+        prop::collection::vec((piece, sep), 0..24).prop_map(|parts| {
+            parts.into_iter().fold(String::new(), |mut s, (p, sep)| {
+                s.push_str(&p);
+                s.push_str(sep);
+                s
+            })
+        })
+    }
+
+    /// A paragraph wrapped greedily at a width the parser joins, ending a sentence.
+    fn wrapped() -> impl Strategy<Value = String> {
+        let lines = (
+            prop::collection::vec(select(WORDS), 12..48),
+            40usize..=78,
+            select(&["", "  ", "\t"][..]),
+            select(&["\n", "\r\n", " \n", "\r"][..]),
         );
+        lines.prop_map(|(words, width, indent, eol)| {
+            let mut lines = vec![indent.to_owned()];
+            for word in words {
+                let line = lines.last_mut().expect("one line at least");
+                if line.trim().is_empty() {
+                    line.push_str(word);
+                } else if line.chars().count() + 1 + word.chars().count() <= width {
+                    line.push(' ');
+                    line.push_str(word);
+                } else {
+                    lines.push(word.to_owned());
+                }
+            }
+            lines.join(eol) + "." + eol
+        })
+    }
+
+    /// A document: blocks of fragments, wrapped paragraphs and arbitrary strings, each followed
+    /// by a line break of any kind or none.
+    fn document() -> impl Strategy<Value = String> {
+        let block = prop_oneof![4 => fragments(), 2 => wrapped(), 1 => any::<String>()];
+        let eol = select(&["", "\n", "\r\n", "\r", "\n\n", "\r\n\r\n\r\n"][..]);
+        prop::collection::vec((block, eol), 0..6)
+            .prop_map(|blocks| blocks.into_iter().map(|(b, e)| b + e).collect())
+    }
+
+    fn options() -> impl Strategy<Value = DocumentOptions> {
+        let max = prop_oneof![Just(600), 1usize..40];
+        (max, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+            |(max_input_chars, translate_labels, unwrap_paragraphs, markdown)| DocumentOptions {
+                max_input_chars,
+                translate_labels,
+                unwrap_paragraphs,
+                markdown,
+            },
+        )
+    }
+
+    /// Prose in which every letter must reach the model: words, sentence marks, quotes,
+    /// parentheses and whitespace, without the labels, credits, datelines, bracketed words and
+    /// time zones that are kept by design.
+    fn prose() -> impl Strategy<Value = String> {
+        #[rustfmt::skip]
+        const WORDS: &[&str] = &[
+            "presiden", "Presiden", "tiba", "di", "Jakarta", "kemarin", "dan", "ujar", "Bapak",
+            "Kim", "ia", "Ia", "iPhone", "e-KTP", "Bpk.", "Dr.", "S.H.", "dll.", "a.n.", "B.", "1.",
+            "2)", "2024", "5.000", "é", "Ölçüm", "Σοφία", "жизнь",
+        ];
+        #[rustfmt::skip]
+        const MARKS: &[&str] = &[
+            " ", " ", " ", ". ", "? ", "! ", "… ", ", ", "; ", ": ", "-", "\"", "“", "”", "«", "»",
+            "'", "(", ")", "\n", "\r\n", "\r", "\n\n", "\t", "\u{a0}",
+        ];
+        prop::collection::vec((select(WORDS), select(MARKS)), 0..40)
+            .prop_map(|parts| parts.into_iter().flat_map(|(w, m)| [w, m]).collect())
+    }
+
+    fn parse(text: &str, opts: &DocumentOptions) -> Document {
+        Document::parse(text, opts)
+    }
+
+    fn marker(k: usize) -> String {
+        format!("⟦{k}⟧")
+    }
+
+    /// Reassembles with a unique marker as the translation of each input.
+    fn with_markers(doc: &Document) -> String {
+        let markers: Vec<String> = (0..doc.model_inputs().len()).map(marker).collect();
+        reassemble(doc, &markers)
+    }
+
+    fn lines_of(text: &str) -> Vec<&str> {
+        text.split_inclusive('\n').collect()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Each input as its own translation gives the source back byte for byte; ALL-CAPS
+        /// inputs come back in capitals and wrapped paragraphs over their own lines.
+        #[test]
+        fn identity_translation_reproduces_the_source(text in document(), opts in options()) {
+            let opts = DocumentOptions { translate_labels: false, ..opts };
+            let doc = parse(&text, &opts);
+            prop_assert_eq!(reassemble(&doc, doc.model_inputs()), text);
+        }
+
+        /// Translated labels change only lines that have a label word; the inputs are the same.
+        #[test]
+        fn labels_change_only_their_lines(text in document(), opts in options()) {
+            let labelled = parse(&text, &DocumentOptions { translate_labels: true, ..opts.clone() });
+            let plain = parse(&text, &DocumentOptions { translate_labels: false, ..opts });
+            prop_assert_eq!(labelled.model_inputs(), plain.model_inputs());
+            let out = reassemble(&labelled, labelled.model_inputs());
+            let (src, got) = (lines_of(&text), lines_of(&out));
+            prop_assert_eq!(src.len(), got.len());
+            for (s, o) in src.iter().zip(&got) {
+                prop_assert_eq!(s.ends_with('\n'), o.ends_with('\n'));
+                prop_assert_eq!(s.ends_with("\r\n"), o.ends_with("\r\n"));
+                let lower = s.to_lowercase();
+                let has_label = ["baca", "lihat", "komentar", "sumber", "foto", "ilustrasi",
+                    "grafis", "video", "editor", "penyunting", "penulis", "pewarta",
+                    "reporter", "kontributor", "fotografer"]
+                    .iter()
+                    .any(|l| lower.contains(l));
+                if !has_label {
+                    prop_assert_eq!(s, o);
+                }
+            }
+        }
+
+        /// A translation unlike its source (a marker) comes out exactly once per input, in
+        /// input order, and nothing else of the output depends on it.
+        #[test]
+        fn every_translation_comes_out_once_in_order(text in document(), opts in options()) {
+            prop_assume!(!text.contains('⟦'));
+            let doc = parse(&text, &opts);
+            let out = with_markers(&doc);
+            let mut last = 0;
+            for k in 0..doc.model_inputs().len() {
+                let m = marker(k);
+                prop_assert_eq!(out.matches(&m).count(), 1, "{} in {:?}", m, out);
+                let at = out.find(&m).unwrap_or(0);
+                prop_assert!(at >= last, "{} out of order in {:?}", m, out);
+                last = at;
+            }
+            prop_assert_eq!(lines_of(&out).len(), lines_of(&text).len());
+        }
+
+        /// In plain prose, every letter of the source is in some model input: no sentence is
+        /// kept untranslated or dropped.
+        #[test]
+        fn every_letter_of_prose_reaches_the_model(text in prose(), opts in options()) {
+            let opts = DocumentOptions { markdown: false, ..opts };
+            let doc = parse(&text, &opts);
+            let out = with_markers(&doc);
+            let rest = (0..doc.model_inputs().len()).fold(out, |o, k| o.replace(&marker(k), ""));
+            prop_assert!(!rest.chars().any(char::is_alphabetic), "{:?} kept {:?}", text, rest);
+        }
+
+        /// The inputs keep their contract and their size is bounded by the source's: they are
+        /// pieces of it, at most re-cased.
+        #[test]
+        fn inputs_are_trimmed_pieces_of_bounded_size(text in document(), opts in options()) {
+            let doc = parse(&text, &opts);
+            let inputs = doc.model_inputs();
+            for s in inputs {
+                prop_assert!(!s.is_empty() && s.trim() == s, "{:?}", s);
+                prop_assert!(!s.contains(is_quote), "{:?}", s);
+                prop_assert!(!s.contains(is_line_break), "{:?}", s);
+                prop_assert!(s.chars().count() <= opts.max_input_chars, "{:?}", s);
+            }
+            let total: usize = inputs.iter().map(String::len).sum();
+            prop_assert!(total <= 2 * text.len(), "{} bytes of inputs from {}", total, text.len());
+            prop_assert!(inputs.len() <= text.chars().count());
+        }
     }
 }

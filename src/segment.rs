@@ -655,6 +655,41 @@ mod tests {
         }
     }
 
+    #[rustfmt::skip]
+    const FRAGMENTS: &[&str] = &[
+        "Ia", "datang", "ia", "B.", "J.", "Habibie", "Bpk.", "Dr.", "S.H.", "M.Si.", "a.n.",
+        "dll.", "et al.", "No.", "1.", "12.", "a.", "b)", "2020.Per", "3,5", "12.30", "$100",
+        "iPhone", "e-KTP", "Ölçüm", "https://x.com/a.b?c=d.", "humas@x.go.id.", ".", "?", "!",
+        "…", "...", "?!", "\"", "“", "”", "'", "‘", "’", "«", "»", "(", ")", "[", "]", ":",
+        " ", "  ", "\n", "\r\n", "\r", "\t", "\u{a0}", "\u{2028}", "\u{85}", "\u{3000}",
+        "e\u{301}", "\u{301}", "👍🏽", "\u{200b}", "\u{200f}", "مرحبا", "\u{1}", "ǅ",
+    ];
+
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            6 => proptest::sample::select(FRAGMENTS).prop_map(str::to_owned),
+            1 => any::<char>().prop_map(String::from),
+            1 => any::<String>(),
+        ];
+        proptest::collection::vec(piece, 0..32).prop_map(|p| p.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any text: ordered, trimmed, non-overlapping ranges on char boundaries, with only
+        /// whitespace outside them, so no character is dropped.
+        #[test]
+        fn contract_holds_on_any_text(text in text()) {
+            assert_contract(&text);
+        }
+    }
+
     /// Boundary precision and recall on the hand-checked gold set: a boundary
     /// is the byte offset where a sentence other than the first starts.
     #[test]
