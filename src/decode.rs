@@ -19,6 +19,49 @@ use crate::model::{DecoderCache, DecoderStates, Encoded, Logits, Marian};
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 const NEG_LARGE: f32 = -1.0e9;
 
+/// A sentence whose decoder output went NaN or infinite, which no token can be chosen from.
+///
+/// Weights are checked to be finite at load ([`crate::weights`]), so this is numerical overflow at
+/// run time (half precision on a GPU, or weights of absurd magnitude). Such a sentence is an error
+/// rather than an empty or garbled translation: the caller names the sentence, and f32 may
+/// translate it.
+#[derive(Debug)]
+pub struct NonFinite {
+    /// The sentence's row in the batch given to [`generate`].
+    pub row: usize,
+    /// Output tokens generated before it (the decoder start not counted).
+    pub position: usize,
+}
+
+impl std::fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "the model's activations became NaN or infinite at output token {} (numerical \
+             overflow; --dtype f32 may avoid it)",
+            self.position + 1
+        )
+    }
+}
+
+impl std::error::Error for NonFinite {}
+
+/// Refuses a step whose states are not finite, naming the sentence of the offending row.
+fn check_finite(
+    states: &DecoderStates,
+    cur_len: usize,
+    sentence: impl Fn(usize) -> usize,
+) -> Result<()> {
+    match states.first_non_finite()? {
+        Some(r) => Err(NonFinite {
+            row: sentence(r),
+            position: cur_len - 1,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Token ids a search needs beyond [`DecodeOptions`].
 #[derive(Debug, Clone, Copy)]
 pub struct SpecialTokens {
@@ -140,6 +183,7 @@ fn greedy(
     let mut cur_len = 1;
     while !active.is_empty() {
         let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        check_finite(&states, cur_len, |r| active.get(r).copied().unwrap_or(r))?;
         clock.lap(|t| &mut t.decoder)?;
         let chosen = if let Some(eos) = forced_now(opts, cur_len) {
             // Every other token is at −∞ there: no logits needed.
@@ -318,6 +362,9 @@ fn beam(
         // Rows per sentence in this step: `first_rows` at the first, `k` after.
         let per_item = tokens.len() / active.len();
         let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        check_finite(&states, cur_len, |r| {
+            active.get(r / per_item).copied().unwrap_or(r)
+        })?;
         clock.lap(|t| &mut t.decoder)?;
         let running: Vec<f32> = active
             .iter()

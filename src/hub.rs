@@ -151,6 +151,13 @@ fn from_hub(repo: &str, revision: Option<&str>, progress: bool) -> Result<ModelF
 
 /// Fetches a checkpoint's files into the cache (the `download` subcommand, and first use).
 pub fn download(repo: &str, revision: Option<&str>, progress: bool) -> Result<ModelFiles> {
+    // hf-hub would otherwise try the network anyway and fail only after its timeouts.
+    if offline() {
+        bail!(
+            "HF_HUB_OFFLINE is set, so {repo} cannot be downloaded; unset it on a connected \
+             machine, or pass --model-dir DIR"
+        );
+    }
     let token = std::env::var("HF_TOKEN")
         .ok()
         .or_else(|| Cache::from_env().token());

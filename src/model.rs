@@ -91,6 +91,20 @@ impl Encoded {
 /// projection turns into [`Logits`].
 pub struct DecoderStates(Tensor);
 
+impl DecoderStates {
+    /// The first row with a NaN or infinite value, if any. Summed in f32 on the device, so that
+    /// only one number per row comes back: NaN and infinity carry through the sum.
+    pub fn first_non_finite(&self) -> Result<Option<usize>> {
+        let sums = self
+            .0
+            .to_dtype(DType::F32)?
+            .abs()?
+            .sum(candle_core::D::Minus1)?
+            .to_vec1::<f32>()?;
+        Ok(sums.iter().position(|s| !s.is_finite()))
+    }
+}
+
 /// Next-token scores of a decoding step.
 pub struct Logits {
     /// Row-major `(rows, vocab)`.

@@ -224,6 +224,7 @@ fn read_storage<R: Read + Seek>(
 
 /// One member of a zip archive, from the central directory.
 struct ZipEntry {
+    name: String,
     /// Where its data starts.
     offset: u64,
     size: u64,
@@ -350,6 +351,7 @@ impl<R: Read + Seek> Zip<R> {
         f.take(22).ok()?;
         let skip = u64::from(f.u16().ok()?) + u64::from(f.u16().ok()?);
         Some(ZipEntry {
+            name: name.to_string(),
             offset: local + 30 + skip,
             size,
             crc,
@@ -361,8 +363,8 @@ impl<R: Read + Seek> Zip<R> {
         let data = read_at(&mut self.r, entry.offset, entry.size, self.file_len)?;
         ensure!(
             crc32(&data) == entry.crc,
-            "a zip entry at byte {} fails its CRC check (corrupt or truncated download?)",
-            entry.offset
+            "{} fails its CRC check (corrupt or truncated download?)",
+            entry.name
         );
         Ok(data)
     }

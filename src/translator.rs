@@ -4,12 +4,12 @@
 
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use candle_core::{DType, Device};
 
 use crate::batch::{plan, BatchLimits};
-use crate::config::{DecodeOptions, MarianConfig};
-use crate::decode::{generate, SpecialTokens, StageTimes};
+use crate::config::{DecodeOptions, MarianConfig, MAX_BEAMS};
+use crate::decode::{generate, NonFinite, SpecialTokens, StageTimes};
 use crate::hub::ModelFiles;
 use crate::model::{Marian, Quantize, Weights};
 use crate::tokenizer::MarianTokenizer;
@@ -145,6 +145,11 @@ impl Translator {
         opts: &TranslateOptions,
         done: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<u32>>> {
+        // Options may come from flags or library callers: bounded here as the model's own are.
+        let beams = opts.decode.num_beams;
+        if !(1..=MAX_BEAMS).contains(&beams) {
+            bail!("a beam width of {beams} is outside 1..={MAX_BEAMS}");
+        }
         let limit = self.model.max_positions();
         if let Some((i, s)) = sources.iter().enumerate().find(|(_, s)| s.len() > limit) {
             bail!(
@@ -178,7 +183,14 @@ impl Translator {
                 &decode,
                 self.special,
                 times.as_deref_mut(),
-            )?;
+            )
+            .map_err(|e| match e.downcast_ref::<NonFinite>() {
+                Some(bad) => {
+                    let sentence = batch.indices.get(bad.row).and_then(|&b| todo.get(b));
+                    anyhow!("sentence {}: {bad}", sentence.map_or(0, |i| i + 1))
+                }
+                None => e,
+            })?;
             for (&b, out) in batch.indices.iter().zip(generated) {
                 outputs[todo[b]] = out;
             }
