@@ -229,7 +229,7 @@ impl MarianConfig {
             ("decoder_attention_heads", self.decoder_attention_heads),
         ] {
             ensure!(
-                heads >= 1 && self.d_model % heads == 0,
+                heads >= 1 && self.d_model.is_multiple_of(heads),
                 "{key} {heads} does not divide d_model {}",
                 self.d_model
             );

@@ -587,7 +587,7 @@ impl Machine {
             Object::List(list) => list.extend(items.into_iter().map(|(o, _)| o)),
             Object::Dict(dict) => {
                 ensure!(
-                    items.len() % 2 == 0,
+                    items.len().is_multiple_of(2),
                     "the pickle sets a key without a value"
                 );
                 let mut items = items.into_iter().map(|(o, _)| o);
