@@ -378,6 +378,8 @@ fn wrapped_len(lines: &[Line], kinds: &[Kind], i: usize) -> usize {
             && trailing_credit(a.content).is_none()
             && b_kind == Kind::Prose
             && b.chars() <= WRAP_MAX_CHARS
+            // A CR alone before a line that may come out empty would read as CRLF.
+            && !(a.tail.ends_with('\r') && b.tail.ends_with('\n'))
             && !starts_list_item(b.content)
             && dateline_len(b.content).is_none()
     };
@@ -1781,6 +1783,18 @@ baru.
             ..DocumentOptions::default()
         };
         assert_eq!(Document::parse(WRAPPED, &opts).inputs.len(), 5);
+    }
+
+    #[test]
+    fn a_lone_cr_joins_no_lf_line() {
+        let wrapped = |text: &str| {
+            let doc = Document::parse(text, &DocumentOptions::default());
+            matches!(doc.blocks[..], [Block::Wrapped { .. }])
+        };
+        let line = "presiden presiden presiden presiden presiden";
+        assert!(wrapped(&format!("{line}\rpresiden.\r")));
+        assert!(wrapped(&format!("{line}\npresiden.\n")));
+        assert!(!wrapped(&format!("{line}\rpresiden.\n")));
     }
 
     #[test]
