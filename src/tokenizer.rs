@@ -474,6 +474,7 @@ impl<'a> Iterator for Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn varint(mut v: u64, out: &mut Vec<u8>) {
         loop {
@@ -537,6 +538,89 @@ mod tests {
         );
         assert_eq!(sp.pieces("aŁŁŁ").unwrap(), vec!["\u{2581}a", "ŁŁŁ"]);
         assert!(sp.control.contains("</s>"));
+    }
+
+    fn fixture_config() -> MarianConfig {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fixture");
+        MarianConfig::from_file(&dir.join("config.json")).unwrap()
+    }
+
+    const FIXTURE_VOCAB: &str = include_str!("../models/fixture/vocab.json");
+
+    /// What an accepted vocabulary guarantees: its id table no larger than the model's vocabulary,
+    /// and the special tokens where the config puts them.
+    fn assert_bounded(v: &Vocab, config: &MarianConfig) {
+        assert!(v.pieces.len() <= config.vocab_size);
+        assert!(v.ids.values().all(|&id| (id as usize) < config.vocab_size));
+        assert_eq!((v.eos, v.pad), (config.eos_token_id, config.pad_token_id));
+    }
+
+    #[test]
+    fn vocab_is_checked_against_the_config() {
+        let config = fixture_config();
+        let v = Vocab::parse(FIXTURE_VOCAB, &config).unwrap();
+        assert_bounded(&v, &config);
+        for (text, wanted) in [
+            (
+                r#"{"</s>": 0, "<unk>": 1, "<pad>": 1997, "a": 1998}"#,
+                "id 1998 is outside",
+            ),
+            (
+                r#"{"</s>": 0, "<unk>": 1, "<pad>": 1997, "a": -1}"#,
+                "not a token id",
+            ),
+            (r#"{"</s>": 0, "<unk>": 1}"#, "no <pad> entry"),
+            (
+                r#"{"</s>": 0, "<unk>": 0, "<pad>": 1997}"#,
+                "three different ids",
+            ),
+            (
+                r#"{"</s>": 2, "<unk>": 1, "<pad>": 1997}"#,
+                "eos_token_id 0",
+            ),
+            (r#"["</s>"]"#, "not a JSON map"),
+        ] {
+            let err = Vocab::parse(text, &config).err().expect(text).to_string();
+            assert!(err.contains(wanted), "{text}: {err}");
+        }
+        // Two pieces with one id: decoding takes the later, as MarianTokenizer does.
+        let v = Vocab::parse(
+            r#"{"</s>": 0, "<unk>": 1, "<pad>": 1997, "x": 5, "y": 5}"#,
+            &config,
+        )
+        .unwrap();
+        assert_eq!(v.pieces[5], "y");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_vocab_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let config = fixture_config();
+            if let Ok(v) = Vocab::parse(&String::from_utf8_lossy(&bytes), &config) {
+                assert_bounded(&v, &config);
+            }
+        }
+
+        #[test]
+        fn mutated_vocab_ids_are_bounded_or_refused(
+            edits in proptest::collection::vec((any::<usize>(), any::<u64>()), 1..6),
+        ) {
+            let config = fixture_config();
+            let mut map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(FIXTURE_VOCAB).unwrap();
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for (at, id) in edits {
+                // Small ids and ids far beyond the vocabulary, half and half.
+                let id = if id % 2 == 0 { id % 4000 } else { id };
+                map.insert(keys[at % keys.len()].clone(), id.into());
+            }
+            let text = serde_json::Value::Object(map).to_string();
+            if let Ok(v) = Vocab::parse(&text, &config) {
+                assert_bounded(&v, &config);
+            }
+        }
     }
 
     #[test]
