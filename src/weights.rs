@@ -123,7 +123,7 @@ impl Safetensors {
             .map_err(|_| anyhow!("shorter than a safetensors header"))?;
         let header_len = u64::from_le_bytes(len);
         ensure!(
-            header_len <= MAX_HEADER && header_len <= file_len - 8,
+            header_len <= MAX_HEADER && header_len <= file_len.saturating_sub(8),
             "not a safetensors file (header length {header_len} in a file of {file_len} bytes)"
         );
         let mut header = vec![0u8; header_len as usize];
