@@ -57,7 +57,7 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    /// True when the weights are memory-mappable safetensors.
+    /// True when the weights are `model.safetensors` (else `pytorch_model.bin`).
     pub fn has_safetensors(&self) -> bool {
         self.weights.file_name().is_some_and(|n| n == SAFETENSORS)
     }
