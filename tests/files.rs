@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::util::{assert_ok, assert_one_line_error, fixture, run};
+use crate::util::{assert_ok, assert_one_line_error, command, fixture, run};
 
 /// Every entry under `root`: a folder, a file's bytes, a symlink's target or another kind.
 #[derive(Debug, PartialEq, Eq)]
@@ -172,11 +172,8 @@ fn concurrent_runs_into_one_folder_leave_every_file_whole() {
     }
     let model = fixture().display().to_string();
     let spawn = |input: &str| {
-        Command::new(env!("CARGO_BIN_EXE_terjemah"))
+        command(&[], d)
             .args(["translate", "--model-dir", &model, "-q", input, "-o", "out"])
-            .current_dir(d)
-            .env("HF_HUB_OFFLINE", "1")
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
@@ -220,22 +217,20 @@ fn a_folder_at_an_output_path_fails_that_file_only() {
 /// `translate -q ARGS…` as an unprivileged user when the tests run as root, for whom permission
 /// bits do not apply.
 fn translate_unprivileged(args: &[&str], cwd: &Path) -> Output {
-    let root = running_as_root();
-    let mut command = if root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(env!("CARGO_BIN_EXE_terjemah"));
-        c
+    let prefix: &[&str] = if running_as_root() {
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ]
     } else {
-        Command::new(env!("CARGO_BIN_EXE_terjemah"))
+        &[]
     };
-    command
+    command(prefix, cwd)
         .args(["translate", "-q"])
         .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
         .output()
         .expect("run terjemah (setpriv from util-linux when root)")
 }

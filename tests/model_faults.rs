@@ -3,11 +3,11 @@
 //! taken from a file unchecked fails an allocation instead of swapping the machine.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{json, Map, Value};
 
-use crate::util::{assert_ok, fixture, fixture_pt, run};
+use crate::util::{assert_ok, command, fixture, fixture_pt, run};
 
 /// Address space the binary gets (4 GiB): the fixture translates in well under that, and every
 /// fault below asked for far more before it was checked.
@@ -15,24 +15,14 @@ const MEMORY_LIMIT: &str = "--as=4294967296";
 
 /// [`run`], under [`MEMORY_LIMIT`] where util-linux's prlimit is installed.
 fn run_bounded(args: &[&str], cwd: &Path) -> Output {
-    let prlimit = Path::new("/usr/bin/prlimit");
-    if !prlimit.exists() {
+    let prlimit = "/usr/bin/prlimit";
+    if !Path::new(prlimit).exists() {
         return run(args, None, cwd);
     }
-    Command::new(prlimit)
-        .arg(MEMORY_LIMIT)
-        .arg("--")
-        .arg(env!("CARGO_BIN_EXE_terjemah"))
+    command(&[prlimit, MEMORY_LIMIT, "--"], cwd)
         .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HOME", cwd.join("hf-home"))
-        .env("RUST_BACKTRACE", "1")
         // glibc reserves 64 MB of address space per arena and thread: keep that small and fixed.
         .env("MALLOC_ARENA_MAX", "2")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .output()
         .expect("spawn prlimit terjemah")
 }

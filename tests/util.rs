@@ -37,18 +37,35 @@ pub fn ids(v: &Value) -> Vec<u32> {
         .collect()
 }
 
-/// Runs `terjemah args…` with `stdin`, in `cwd`.
-pub fn run(args: &[&str], stdin: Option<&[u8]>, cwd: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terjemah"))
-        .args(args)
+/// `PREFIX… terjemah` in `cwd`, offline, with its own Hugging Face home; `prefix` is a wrapper such as
+/// `prlimit` or `setpriv` and its arguments, or nothing.
+pub fn command(prefix: &[&str], cwd: &Path) -> Command {
+    let bin = env!("CARGO_BIN_EXE_terjemah");
+    let mut command = match prefix {
+        [] => Command::new(bin),
+        [wrapper, args @ ..] => {
+            let mut c = Command::new(wrapper);
+            c.args(args).arg(bin);
+            c
+        }
+    };
+    command
         .current_dir(cwd)
         .env("HF_HUB_OFFLINE", "1")
         .env("HF_HOME", cwd.join("hf-home"))
         // A one-line error must stay one line when candle captures a backtrace.
         .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `terjemah args…` with `stdin`, in `cwd`.
+pub fn run(args: &[&str], stdin: Option<&[u8]>, cwd: &Path) -> Output {
+    let mut child = command(&[], cwd)
+        .args(args)
+        .stdin(Stdio::piped())
         .spawn()
         .expect("spawn terjemah");
     let input = stdin.map(<[u8]>::to_vec);
