@@ -75,7 +75,7 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
                 Some(path) => write_atomic(path, english.as_bytes())?,
                 None => write_stdout(english.as_bytes())?,
             }
-            engine.finish(config)?;
+            engine.finish()?;
             Ok(Outcome { failed: 0 })
         }
         Job::Tree {
@@ -99,7 +99,7 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
                 engine.failure(failure);
             }
             let failed = engine.tree(&plan)?;
-            engine.finish(config)?;
+            engine.finish()?;
             Ok(Outcome { failed })
         }
     }
@@ -134,8 +134,8 @@ struct Engine {
     opts: TranslateOptions,
     progress: Progress,
     quiet: bool,
-    /// Every warning and failure, as JSON Lines, when `--report` asks for them.
-    report: Option<RefCell<String>>,
+    /// Where `--report` goes, and every warning and failure so far as JSON Lines.
+    report: Option<(PathBuf, RefCell<String>)>,
 }
 
 /// A parsed document waiting in the pool.
@@ -170,20 +170,20 @@ impl Engine {
             opts,
             progress: Progress::new(config.quiet),
             quiet: config.quiet,
-            report: config.report.as_ref().map(|_| RefCell::default()),
+            report: config.report.clone().map(|path| (path, RefCell::default())),
         })
     }
 
     /// Writes the report, if one was asked for.
-    fn finish(&self, config: &TranslateConfig) -> Result<()> {
-        match (&config.report, &self.report) {
-            (Some(path), Some(lines)) => write_atomic(path, lines.borrow().as_bytes()),
-            _ => Ok(()),
+    fn finish(&self) -> Result<()> {
+        match &self.report {
+            Some((path, lines)) => write_atomic(path, lines.borrow().as_bytes()),
+            None => Ok(()),
         }
     }
 
     fn record(&self, entry: serde_json::Value) {
-        if let Some(report) = &self.report {
+        if let Some((_, report)) = &self.report {
             let mut report = report.borrow_mut();
             report.push_str(&entry.to_string());
             report.push('\n');
@@ -305,7 +305,7 @@ impl Engine {
     /// Warns about suspicious translations: the first few of one input on stderr, then a count;
     /// all of them in the report.
     fn warn(&self, name: &str, sources: &[&str], english: &[String]) {
-        let mut shown = 0;
+        let mut count = 0;
         for (i, (s, t)) in sources.iter().zip(english).enumerate() {
             let Some(w) = check_translation(s, t) else {
                 continue;
@@ -313,16 +313,16 @@ impl Engine {
             self.record(serde_json::json!({
                 "file": name, "segment": i + 1, "warning": w.as_str(), "source": s, "translation": t,
             }));
-            shown += 1;
-            if shown <= WARNINGS_SHOWN && !self.quiet {
+            count += 1;
+            if count <= WARNINGS_SHOWN && !self.quiet {
                 self.progress.println(&format!(
                     "terjemah: {name}: warning: segment {}: {w}",
                     i + 1
                 ));
             }
         }
-        if shown > WARNINGS_SHOWN && !self.quiet {
-            let more = shown - WARNINGS_SHOWN;
+        if count > WARNINGS_SHOWN && !self.quiet {
+            let more = count - WARNINGS_SHOWN;
             let hint = if self.report.is_some() {
                 "listed in the report"
             } else {

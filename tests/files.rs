@@ -507,3 +507,26 @@ fn many_warnings_print_a_few_and_a_count_and_the_report_has_them_all() {
     // The report is an output like any other: it may not be an input.
     assert_refused_untouched(d, &["big.txt", "--report", "big.txt"], "which is an input");
 }
+
+#[test]
+fn a_document_the_model_cannot_take_fails_alone_not_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("docs/a.txt"), "Saya suka membaca buku.\n");
+    // One unbroken word of rare letter pairs: hundreds of pieces, more than the fixture's positions.
+    write(
+        &d.join("docs/long.txt"),
+        &format!("{}\n", "qxjz".repeat(140)),
+    );
+    write(&d.join("docs/z.txt"), "Dia pergi ke pasar.\n");
+    let out = translate(&["docs", "-o", "out"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("terjemah: docs/long.txt: sentence 1 has ")
+            && text.contains("more than the model's"),
+        "{text}"
+    );
+    assert_eq!(listing(&d.join("out")), ["a.txt", "z.txt"]);
+}
