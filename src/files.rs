@@ -303,6 +303,29 @@ mod tests {
         assert_eq!(decode_text(b"ok\n".to_vec(), "t.txt").unwrap(), "ok\n");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Text is never refused: the UTF-16 and binary checks fire only on NUL bytes.
+        #[test]
+        fn nul_free_utf8_is_accepted_as_it_is(text in "[^\\x00]*") {
+            proptest::prop_assert_eq!(decode_text(text.clone().into_bytes(), "t").unwrap(), text);
+        }
+
+        /// Any bytes give text or one line naming the input, never a panic.
+        #[test]
+        fn any_bytes_give_text_or_one_named_line(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            if let Err(e) = decode_text(bytes, "in.txt") {
+                let line = e.to_string();
+                proptest::prop_assert!(line.starts_with("in.txt: ") && !line.contains('\n'), "{}", line);
+            }
+        }
+    }
+
     #[test]
     fn io_reasons_carry_no_os_error_number() {
         // ENOSPC, EIO, ENAMETOOLONG, ELOOP on Linux.
