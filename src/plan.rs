@@ -56,6 +56,11 @@ pub struct TreeRequest<'a> {
 /// Checks a single-input run: the output (if any) is not the input, is not a folder, and its folder
 /// can be written. Extra outputs (a report) are checked the same way.
 pub fn single(input: &Input, output: Option<&Path>, extra: &[&Path]) -> Result<()> {
+    if let (Some(output), [report, ..]) = (output, extra) {
+        if resolved(output).is_some() && resolved(output) == resolved(report) {
+            bail!("{}: named both as -o and as --report", report.display());
+        }
+    }
     let inputs: HashSet<FileId> = match input {
         Input::File(p) => FileId::of(p).into_iter().collect(),
         Input::Stdin => HashSet::new(),
@@ -71,6 +76,31 @@ pub fn single(input: &Input, output: Option<&Path>, extra: &[&Path]) -> Result<(
         prepare_output_dir(&parent_dir(path))?;
     }
     Ok(())
+}
+
+/// Where a path points, whether or not it exists yet: its nearest existing ancestor's canonical
+/// path and the rest of the path, so that two spellings of one output compare equal.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).ok()?;
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    while !existing.exists() {
+        rest.push(existing.components().next_back()?);
+        existing = existing.parent()?;
+    }
+    let mut out = std::fs::canonicalize(existing).ok()?;
+    // The missing part is taken lexically (a dangling symlink in it is not followed).
+    for part in rest.iter().rev() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// Lists and checks a folder run. Whole-run problems (an output that is an input, two inputs
@@ -133,6 +163,22 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
             output: out_dir.join(relative),
         })
         .collect();
+    if !extra.is_empty() {
+        // Resolving every output costs a few calls per file: only when there is a report to check.
+        let written: HashMap<PathBuf, &Path> = outputs
+            .iter()
+            .filter_map(|f| Some((resolved(&f.output)?, f.source.as_path())))
+            .collect();
+        for path in extra {
+            if let Some(source) = resolved(path).and_then(|r| written.get(&r)) {
+                bail!(
+                    "{}: --report would overwrite the translation of {}",
+                    path.display(),
+                    source.display()
+                );
+            }
+        }
+    }
     let inputs: HashSet<FileId> = seen.into_keys().collect();
     for file in &outputs {
         check_not_input(&file.output, &inputs, &file.source.display().to_string())?;

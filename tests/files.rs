@@ -8,11 +8,12 @@ use std::process::{Command, Output};
 
 use crate::util::{assert_ok, assert_one_line_error, command, fixture, run};
 
-/// Every entry under `root`: a folder, a file's bytes, a symlink's target or another kind.
+/// Every entry under `root`: a folder, a file's length and checksum, a symlink's target or another
+/// kind.
 #[derive(Debug, PartialEq, Eq)]
 enum Entry {
     Dir,
-    File(Vec<u8>),
+    File(usize, u64),
     Link(PathBuf),
     Other,
 }
@@ -29,7 +30,10 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
             } else if t.is_dir() {
                 Entry::Dir
             } else if t.is_file() {
-                Entry::File(std::fs::read(e.path()).unwrap())
+                let bytes = std::fs::read(e.path()).unwrap();
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&bytes, &mut hasher);
+                Entry::File(bytes.len(), std::hash::Hasher::finish(&hasher))
             } else {
                 Entry::Other
             };
@@ -506,6 +510,16 @@ fn many_warnings_print_a_few_and_a_count_and_the_report_has_them_all() {
         .all(|r| r["file"] == "big.txt" && r["warning"].is_string()));
     // The report is an output like any other: it may not be an input.
     assert_refused_untouched(d, &["big.txt", "--report", "big.txt"], "which is an input");
+    // Nor the translation it reports on.
+    let same = ["big.txt", "-o", "big.en.txt", "--report", "./big.en.txt"];
+    assert_refused_untouched(d, &same, "named both as -o and as --report");
+    write(&d.join("docs/a.txt"), "Saya suka membaca buku.\n");
+    let inside = ["docs", "-o", "out", "--report", "out/../out/a.txt"];
+    assert_refused_untouched(
+        d,
+        &inside,
+        "--report would overwrite the translation of docs/a.txt",
+    );
 }
 
 #[test]
