@@ -66,3 +66,26 @@ fn strip_os_error(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_print_on_one_line_without_backtraces_or_os_error_numbers() {
+        let candle_like = anyhow::anyhow!(
+            "shape mismatch in matmul\n   0: candle_core::tensor::Tensor::matmul\n   1: main"
+        );
+        let e = candle_like.context("model/model.safetensors: tensor x");
+        assert_eq!(
+            one_line(&e),
+            "model/model.safetensors: tensor x: shape mismatch in matmul"
+        );
+        let io = std::io::Error::from_raw_os_error(2);
+        let e = anyhow::Error::new(io).context("out/a.txt: cannot write");
+        assert_eq!(
+            one_line(&e),
+            "out/a.txt: cannot write: No such file or directory"
+        );
+    }
+}
