@@ -553,13 +553,16 @@ fn is_name_like(name: &str) -> bool {
     if protected_at(name, 0) == Some(name.len()) {
         return true;
     }
+    // Bounded first: a credit label can be tried before every name of a long line.
+    if name.chars().nth(60).is_some() {
+        return false;
+    }
     let words: Vec<&str> = name.split_whitespace().collect();
     let lower = words
         .iter()
         .filter(|w| w.starts_with(char::is_lowercase))
         .count();
-    name.chars().count() <= 60
-        && words.len() <= 6
+    words.len() <= 6
         && (lower <= 1 || words.len() <= 2)
         && !name.contains(['!', '?'])
 }
@@ -680,48 +683,146 @@ fn label_case(source: &str, en: &str) -> String {
 /// at `i`, without trailing punctuation. The caller checks that `i` starts a token.
 fn protected_at(s: &str, i: usize) -> Option<usize> {
     let rest = &s[i..];
-    let len = rest
-        .find(|c: char| c.is_whitespace() || is_quote(c) || c == '<' || c == '>')
-        .unwrap_or(rest.len());
-    let token = trim_token(&rest[..len]);
-    let protected = is_url(token) || is_email(token) || is_placeholder(token) || is_tag(token);
-    (!token.is_empty() && protected).then_some(i + token.len())
+    let token = &rest[..rest.find(is_token_stop).unwrap_or(rest.len())];
+    Tokens::new(token).at(token, 0).map(|end| i + end)
 }
 
-/// A token without the punctuation that ends the sentence around it (`https://x.id).` → `https://x.id`).
-fn trim_token(mut t: &str) -> &str {
-    loop {
-        let unbalanced = |open: char, close: char| {
-            t.ends_with(close) && t.matches(open).count() < t.matches(close).count()
-        };
-        if t.ends_with(['.', ',', ';', ':', '!', '?', '\'', '’', '…'])
-            || unbalanced('(', ')')
-            || unbalanced('[', ']')
-        {
-            t = &t[..t.len() - t.chars().next_back().map_or(0, char::len_utf8)];
-        } else {
-            return t;
+/// Where a token ends at the latest.
+fn is_token_stop(c: char) -> bool {
+    c.is_whitespace() || is_quote(c) || c == '<' || c == '>'
+}
+
+/// Punctuation that ends the sentence around a token (`https://x.id).` → `https://x.id`), and
+/// may be trimmed off it: always, or (`)`, `]`) when the token has more of them than openers.
+fn is_trimmed(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '…' | ')' | ']'
+    )
+}
+
+fn is_email_local(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._%+-".contains(c)
+}
+
+/// The protected tokens of a text, found in constant time at any start inside any slice of it:
+/// [`Tokens::at`] is asked at every token start (after each `(`, say), and a token may run to the
+/// end of the text, so scanning it each time would be quadratic.
+struct Tokens<'a> {
+    text: &'a str,
+    /// Per byte offset: the next [`is_token_stop`] character at or after it.
+    stop: Vec<u32>,
+    /// Per byte offset: where the run of [`is_trimmed`] characters that ends there starts.
+    trimmed_from: Vec<u32>,
+    /// Per byte offset: how many `(`, `)`, `[` and `]` come before it.
+    counts: Vec<[u32; 4]>,
+    /// The offsets of every `)` and of every `]`, in order.
+    closers: [Vec<u32>; 2],
+    /// Per byte offset: where the run of e-mail local-part characters starting there ends.
+    local_end: Vec<u32>,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Tokens<'a> {
+        let n = text.len();
+        let offset = |p: usize| u32::try_from(p).expect("texts are under 4 GiB");
+        let mut stop = vec![offset(n); n + 1];
+        let mut local_end = vec![offset(n); n + 1];
+        for (p, c) in text.char_indices().rev() {
+            let next = p + c.len_utf8();
+            stop[p] = if is_token_stop(c) { offset(p) } else { stop[next] };
+            local_end[p] = if is_email_local(c) { local_end[next] } else { offset(p) };
         }
+        let mut trimmed_from = vec![0; n + 1];
+        let mut counts = vec![[0; 4]; n + 1];
+        let mut closers = [Vec::new(), Vec::new()];
+        for (p, c) in text.char_indices() {
+            let next = p + c.len_utf8();
+            trimmed_from[next] = if is_trimmed(c) { trimmed_from[p] } else { offset(next) };
+            let mut count = counts[p];
+            match c {
+                '(' => count[0] += 1,
+                ')' => {
+                    count[1] += 1;
+                    closers[0].push(offset(p));
+                }
+                '[' => count[2] += 1,
+                ']' => {
+                    count[3] += 1;
+                    closers[1].push(offset(p));
+                }
+                _ => {}
+            }
+            counts[next] = count;
+        }
+        Tokens {
+            text,
+            stop,
+            trimmed_from,
+            counts,
+            closers,
+            local_end,
+        }
+    }
+
+    /// [`protected_at`] for `s`, a slice of the text.
+    fn at(&self, s: &str, i: usize) -> Option<usize> {
+        let base = (s.as_ptr() as usize)
+            .checked_sub(self.text.as_ptr() as usize)
+            .filter(|b| b + s.len() <= self.text.len())
+            .expect("a slice of the text");
+        let start = base + i;
+        let end = self.trimmed_end(start, (self.stop[start] as usize).min(base + s.len()));
+        let token = &self.text[start..end];
+        let protected =
+            is_url(token) || self.is_email(start, end) || is_placeholder(token) || is_tag(token);
+        (!token.is_empty() && protected).then_some(end - base)
+    }
+
+    /// Where the token `start..end` ends once the punctuation that ends the sentence around it
+    /// is trimmed: from the end, every [`is_trimmed`] character goes, except a `)` (or `]`) that
+    /// the token before it has no more of than openers. Within the trailing run of such
+    /// characters there are no openers, so that is the `)` matching the last unclosed `(`.
+    fn trimmed_end(&self, start: usize, end: usize) -> usize {
+        let run = (self.trimmed_from[end] as usize).max(start);
+        let (before, at) = (self.counts[start], self.counts[end]);
+        let mut keep = run;
+        for (k, closers) in self.closers.iter().enumerate() {
+            let opens = (at[2 * k] - before[2 * k]) as usize;
+            let kept = before[2 * k + 1] as usize + opens;
+            // The `kept`-th closer of the text (counting from 0) is the last one to stay.
+            if opens > 0 && kept <= at[2 * k + 1] as usize {
+                let p = closers[kept - 1] as usize;
+                if p >= run {
+                    keep = keep.max(p + 1);
+                }
+            }
+        }
+        keep
+    }
+
+    /// An e-mail address, `local@domain`: the local part is found through the precomputed run,
+    /// so that starts inside one word (after each `_` in Markdown) do not rescan it.
+    fn is_email(&self, start: usize, end: usize) -> bool {
+        let at = self.local_end[start] as usize;
+        at > start
+            && at < end
+            && self.text[at..].starts_with('@')
+            && is_email_domain(&self.text[at + 1..end])
     }
 }
 
 fn is_url(t: &str) -> bool {
-    let lower = t.to_ascii_lowercase();
-    ["http://", "https://", "ftp://", "www."]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len() + 2)
+    ["http://", "https://", "ftp://", "www."].iter().any(|scheme| {
+        t.len() > scheme.len() + 2
+            && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+    })
 }
 
-fn is_email(t: &str) -> bool {
-    let Some((local, domain)) = t.split_once('@') else {
-        return false;
-    };
+/// The domain of an e-mail address: `x.go.id`.
+fn is_email_domain(domain: &str) -> bool {
     let tld = domain.rsplit('.').next().unwrap_or("");
-    !local.is_empty()
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
-        && domain.contains('.')
+    domain.contains('.')
         && domain
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
@@ -870,13 +971,14 @@ impl Parser<'_> {
     fn prose(&mut self, out: &mut Vec<Piece>, text: &str) {
         let upper = is_all_caps(text);
         let mut pos = 0;
+        let tokens = Tokens::new(text);
         // Defensive against a splitter that breaks its contract: bytes outside valid ranges are
         // still translated unless they are whitespace, so nothing is lost.
         let take_gap = |this: &mut Self, out: &mut Vec<Piece>, gap: &str| {
             if gap.trim().is_empty() {
                 keep(out, gap);
             } else {
-                this.segment(out, gap, upper);
+                this.segment(out, &tokens, gap, upper);
             }
         };
         for range in crate::segment::split(text) {
@@ -888,15 +990,15 @@ impl Parser<'_> {
                 continue;
             }
             take_gap(self, out, &text[pos..range.start]);
-            self.segment(out, &text[range.clone()], upper);
+            self.segment(out, &tokens, &text[range.clone()], upper);
             pos = range.end;
         }
         take_gap(self, out, &text[pos..]);
     }
 
-    /// One sentence: quote marks, line breaks and protected tokens are kept, the runs between them
-    /// translated.
-    fn segment(&mut self, out: &mut Vec<Piece>, seg: &str, upper: bool) {
+    /// One sentence (a slice of the text of `tokens`): quote marks, line breaks and protected
+    /// tokens are kept, the runs between them translated.
+    fn segment(&mut self, out: &mut Vec<Piece>, tokens: &Tokens, seg: &str, upper: bool) {
         let mut run = 0;
         let mut i = 0;
         let mut prev: Option<char> = None;
@@ -909,7 +1011,7 @@ impl Parser<'_> {
             } else if is_line_break(c) {
                 Some(i + c.len_utf8())
             } else if token_start {
-                protected_at(seg, i)
+                tokens.at(seg, i)
             } else {
                 None
             };
@@ -934,15 +1036,20 @@ impl Parser<'_> {
     /// Text between kept spans. Leading punctuation (`, ` after a quote or URL) and trailing
     /// openers and dashes stay as source bytes; what remains goes to the model if it has letters.
     fn run(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
+        // A bracket whose partner is on the other side of a kept span stays with that span.
+        let mut start = 0;
+        for i in unmatched_brackets(text) {
+            self.run_matched(out, &text[start..i], upper);
+            keep(out, &text[i..i + 1]);
+            start = i + 1;
+        }
+        self.run_matched(out, &text[start..], upper);
+    }
+
+    /// A run whose brackets all have partners.
+    fn run_matched(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
         let lead = |c: char| c.is_whitespace() || ",;:.!?…)]}-–—".contains(c);
         let trail = |c: char| c.is_whitespace() || "([{-–—".contains(c);
-        // A bracket whose partner is on the other side of a kept span stays with that span.
-        if let Some(i) = unmatched_bracket(text) {
-            self.run(out, &text[..i], upper);
-            keep(out, &text[i..i + 1]);
-            self.run(out, &text[i + 1..], upper);
-            return;
-        }
         let rest = text.trim_start_matches(lead);
         let core = rest.trim_end_matches(trail);
         keep(out, &text[..text.len() - rest.len()]);
@@ -981,20 +1088,27 @@ impl Parser<'_> {
     }
 }
 
-/// Byte offset of the first bracket without a partner in `s`.
-fn unmatched_bracket(s: &str) -> Option<usize> {
+/// Byte offsets of the brackets without a partner in `s`, in one pass. A closer that does not
+/// match the innermost open bracket (or has none) is unpartnered, and so are all brackets still
+/// open before it: scanning starts afresh after it.
+fn unmatched_brackets(s: &str) -> Vec<usize> {
+    let mut found = Vec::new();
     let mut open = Vec::new();
     for (i, c) in s.char_indices() {
         match c {
             '(' | '[' => open.push((i, c)),
             ')' | ']' => match open.pop() {
                 Some((_, o)) if (o, c) == ('(', ')') || (o, c) == ('[', ']') => {}
-                _ => return Some(i),
+                popped => {
+                    found.extend(open.drain(..).chain(popped).map(|(p, _)| p));
+                    found.push(i);
+                }
             },
             _ => {}
         }
     }
-    open.first().map(|&(i, _)| i)
+    found.extend(open.iter().map(|&(p, _)| p));
+    found
 }
 
 /// Cuts `text` (at offset `base` in the input) into ranges of at most `max` characters without
