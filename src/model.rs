@@ -964,10 +964,7 @@ impl Marian {
         }
         let vb = match weights {
             Weights::Safetensors(path) => crate::weights::safetensors(path, dtype, device)?,
-            Weights::Pytorch(path) => {
-                let tensors = crate::pth::read(path)?;
-                crate::weights::take_once(tensors.into_iter().collect(), path, dtype, device)
-            }
+            Weights::Pytorch(path) => crate::weights::pytorch(path, dtype, device)?,
         };
         Self::from_var_builder(config, vb, dtype, quant, device)
     }
