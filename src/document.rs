@@ -562,9 +562,7 @@ fn is_name_like(name: &str) -> bool {
         .iter()
         .filter(|w| w.starts_with(char::is_lowercase))
         .count();
-    words.len() <= 6
-        && (lower <= 1 || words.len() <= 2)
-        && !name.contains(['!', '?'])
+    words.len() <= 6 && (lower <= 1 || words.len() <= 2) && !name.contains(['!', '?'])
 }
 
 /// Byte length of a dateline at the start of `s`, including the dash and the spaces after it:
@@ -730,15 +728,27 @@ impl<'a> Tokens<'a> {
         let mut local_end = vec![offset(n); n + 1];
         for (p, c) in text.char_indices().rev() {
             let next = p + c.len_utf8();
-            stop[p] = if is_token_stop(c) { offset(p) } else { stop[next] };
-            local_end[p] = if is_email_local(c) { local_end[next] } else { offset(p) };
+            stop[p] = if is_token_stop(c) {
+                offset(p)
+            } else {
+                stop[next]
+            };
+            local_end[p] = if is_email_local(c) {
+                local_end[next]
+            } else {
+                offset(p)
+            };
         }
         let mut trimmed_from = vec![0; n + 1];
         let mut counts = vec![[0; 4]; n + 1];
         let mut closers = [Vec::new(), Vec::new()];
         for (p, c) in text.char_indices() {
             let next = p + c.len_utf8();
-            trimmed_from[next] = if is_trimmed(c) { trimmed_from[p] } else { offset(next) };
+            trimmed_from[next] = if is_trimmed(c) {
+                trimmed_from[p]
+            } else {
+                offset(next)
+            };
             let mut count = counts[p];
             match c {
                 '(' => count[0] += 1,
@@ -813,10 +823,12 @@ impl<'a> Tokens<'a> {
 }
 
 fn is_url(t: &str) -> bool {
-    ["http://", "https://", "ftp://", "www."].iter().any(|scheme| {
-        t.len() > scheme.len() + 2
-            && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
-    })
+    ["http://", "https://", "ftp://", "www."]
+        .iter()
+        .any(|scheme| {
+            t.len() > scheme.len() + 2
+                && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+        })
 }
 
 /// The domain of an e-mail address: `x.go.id`.
@@ -1447,6 +1459,69 @@ fn matching_close(s: &str, start: usize, open: u8, close: u8) -> Option<usize> {
     None
 }
 
+/// What Markdown inline parsing looks up at many positions of one text, found once: protected
+/// tokens, and the partner of every `[` and `(` (a link's text can hold links, and an unclosed
+/// `[` would otherwise be scanned to the end of the text at each one).
+struct MdIndex<'a> {
+    tokens: Tokens<'a>,
+    /// Per byte offset of a `[` or `(`: the end of its partner, [`UNMATCHED`], or [`ESCAPED`]
+    /// where a scan from the start of the text skips the bracket as escaped.
+    partner_end: Vec<u32>,
+}
+
+const UNMATCHED: u32 = u32::MAX;
+const ESCAPED: u32 = u32::MAX - 1;
+
+impl<'a> MdIndex<'a> {
+    fn new(text: &'a str) -> MdIndex<'a> {
+        let bytes = text.as_bytes();
+        let mut partner_end = vec![UNMATCHED; bytes.len()];
+        let mut open: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let mut k = 0;
+        while k < bytes.len() {
+            match bytes[k] {
+                b'\\' => {
+                    if let Some(b'[' | b'(') = bytes.get(k + 1) {
+                        partner_end[k + 1] = ESCAPED;
+                    }
+                    k += 1;
+                }
+                b'[' => open[0].push(k),
+                b'(' => open[1].push(k),
+                b @ (b']' | b')') => {
+                    if let Some(p) = open[usize::from(b == b')')].pop() {
+                        partner_end[p] = u32::try_from(k + 1).expect("texts are under 4 GiB");
+                    }
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        MdIndex {
+            tokens: Tokens::new(text),
+            partner_end,
+        }
+    }
+
+    /// [`matching_close`] for the `[` or `(` at `start` in `s`, a slice of the text. A bracket
+    /// pairs with the same partner whatever precedes it, so one scan of the text serves every
+    /// slice; only an escaped bracket, which a scan from it does not skip, is scanned for alone.
+    fn matching_close(&self, s: &str, start: usize) -> Option<usize> {
+        let base = s.as_ptr() as usize - self.tokens.text.as_ptr() as usize;
+        match self.partner_end[base + start] {
+            UNMATCHED => None,
+            ESCAPED => {
+                let (open, close) = match s.as_bytes()[start] {
+                    b'[' => (b'[', b']'),
+                    _ => (b'(', b')'),
+                };
+                matching_close(s, start, open, close)
+            }
+            end => (end as usize - base <= s.len()).then(|| end as usize - base),
+        }
+    }
+}
+
 impl Parser<'_> {
     /// A Markdown text line: prefix, then a kept or translated rest.
     fn md_line(&mut self, out: &mut Vec<Piece>, content: &str) {
@@ -1481,17 +1556,35 @@ impl Parser<'_> {
         keep(out, suffix);
     }
 
-    /// Text with Markdown inline syntax: the syntax is kept, the runs between it are text.
+    /// Text with Markdown inline syntax: the syntax is kept, the runs between it are text. Link
+    /// text is read in place with a stack of the links around it, not by recursion, so that
+    /// nesting depth costs neither stack nor rescanning.
     fn md_inline(&mut self, out: &mut Vec<Piece>, text: &str) {
+        let index = MdIndex::new(text);
+        // For each link whose text is being read: the slice around it, and its kept target.
+        let mut links: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let mut slice = 0..text.len();
         let mut run = 0;
         let mut i = 0;
-        while let Some(c) = text[i..].chars().next() {
-            match self.md_span(text, i) {
+        loop {
+            let Some(c) = text[i..slice.end].chars().next() else {
+                self.md_run(out, &text[run..slice.end]);
+                let Some((outer, target)) = links.pop() else {
+                    return;
+                };
+                keep(out, &text[target.clone()]);
+                slice = outer;
+                i = target.end;
+                run = i;
+                continue;
+            };
+            let base = slice.start;
+            match self.md_span(&index, &text[slice.clone()], i - base) {
                 Some(Span::Keep(end)) => {
                     self.md_run(out, &text[run..i]);
-                    keep(out, &text[i..end]);
-                    i = end;
-                    run = end;
+                    keep(out, &text[i..base + end]);
+                    i = base + end;
+                    run = i;
                 }
                 Some(Span::Link {
                     open_end,
@@ -1499,16 +1592,15 @@ impl Parser<'_> {
                     end,
                 }) => {
                     self.md_run(out, &text[run..i]);
-                    keep(out, &text[i..open_end]);
-                    self.md_inline(out, &text[open_end..text_end]);
-                    keep(out, &text[text_end..end]);
-                    i = end;
-                    run = end;
+                    keep(out, &text[i..base + open_end]);
+                    links.push((slice, base + text_end..base + end));
+                    slice = base + open_end..base + text_end;
+                    i = slice.start;
+                    run = i;
                 }
                 None => i += c.len_utf8(),
             }
         }
-        self.md_run(out, &text[run..]);
     }
 
     /// Text between Markdown syntax, without its surrounding whitespace.
@@ -1525,7 +1617,7 @@ impl Parser<'_> {
     }
 
     /// The Markdown inline syntax starting at `i`, if any.
-    fn md_span(&self, text: &str, i: usize) -> Option<Span> {
+    fn md_span(&self, index: &MdIndex, text: &str, i: usize) -> Option<Span> {
         let rest = &text[i..];
         let before = text[..i].chars().next_back();
         let c = rest.chars().next()?;
@@ -1583,7 +1675,7 @@ impl Parser<'_> {
             }
             '[' | '!' => {
                 if token_start {
-                    if let Some(end) = protected_at(text, i) {
+                    if let Some(end) = index.tokens.at(text, i) {
                         return Some(Span::Keep(end));
                     }
                 }
@@ -1592,16 +1684,16 @@ impl Parser<'_> {
                     return (!rest[..close].contains(char::is_whitespace))
                         .then_some(Span::Keep(i + close + 1));
                 }
-                self.md_link(text, i)
+                self.md_link(index, text, i)
             }
-            _ if token_start => protected_at(text, i).map(Span::Keep),
+            _ if token_start => index.tokens.at(text, i).map(Span::Keep),
             _ => None,
         }
     }
 
     /// `[text](url "title")`, `![alt](src)`, `[text][id]`; `[text][]` and `[text]` naming a
     /// reference definition are kept whole.
-    fn md_link(&self, text: &str, i: usize) -> Option<Span> {
+    fn md_link(&self, index: &MdIndex, text: &str, i: usize) -> Option<Span> {
         let rest = &text[i..];
         let open_end = i + if rest.starts_with("![") {
             2
@@ -1610,11 +1702,11 @@ impl Parser<'_> {
         } else {
             return None;
         };
-        let close = matching_close(text, open_end - 1, b'[', b']')?;
+        let close = index.matching_close(text, open_end - 1)?;
         let text_end = close - 1;
         let after = &text[close..];
         if after.starts_with('(') {
-            let end = matching_close(text, close, b'(', b')')?;
+            let end = index.matching_close(text, close)?;
             return Some(Span::Link {
                 open_end,
                 text_end,
