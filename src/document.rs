@@ -28,6 +28,7 @@
 //!
 //! This module does not translate and does not build the output: [`crate::reassemble`] does.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 /// Options for [`Document::parse`].
@@ -718,6 +719,9 @@ struct Tokens<'a> {
     closers: [Vec<u32>; 2],
     /// Per byte offset: where the run of e-mail local-part characters starting there ends.
     local_end: Vec<u32>,
+    /// The last domain checked, as its range and verdict: starts inside one local part (after
+    /// each `_` in Markdown) share it.
+    domain: Cell<Option<(usize, usize, bool)>>,
 }
 
 impl<'a> Tokens<'a> {
@@ -772,6 +776,7 @@ impl<'a> Tokens<'a> {
             counts,
             closers,
             local_end,
+            domain: Cell::new(None),
         }
     }
 
@@ -818,7 +823,14 @@ impl<'a> Tokens<'a> {
         at > start
             && at < end
             && self.text[at..].starts_with('@')
-            && is_email_domain(&self.text[at + 1..end])
+            && match self.domain.get() {
+                Some((a, e, verdict)) if (a, e) == (at, end) => verdict,
+                _ => {
+                    let verdict = is_email_domain(&self.text[at + 1..end]);
+                    self.domain.set(Some((at, end, verdict)));
+                    verdict
+                }
+            }
     }
 }
 
@@ -833,14 +845,16 @@ fn is_url(t: &str) -> bool {
 
 /// The domain of an e-mail address: `x.go.id`.
 fn is_email_domain(domain: &str) -> bool {
-    let tld = domain.rsplit('.').next().unwrap_or("");
-    domain.contains('.')
-        && domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    // The character check first: it stops at the first character that cannot be in a domain.
+    domain
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && domain.contains('.')
         && !domain.starts_with('.')
-        && tld.len() >= 2
-        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && {
+            let tld = domain.rsplit('.').next().unwrap_or("");
+            tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+        }
 }
 
 /// `[iklan_2]`, `{{nama}}`: a bracketed word without spaces.
@@ -1180,13 +1194,17 @@ fn clause_cut(text: &str) -> Option<(usize, usize)> {
         .filter(|&(i, c)| c.is_whitespace() && !text[..i].ends_with(char::is_whitespace))
         .map(|(i, _)| (i, text.len() - text[i..].trim_start().len()))
         .collect::<Vec<_>>();
-    let has_word = |s: &str| s.chars().any(char::is_alphanumeric);
+    // Whether each side of a cut has a word, from the first and last alphanumeric characters
+    // rather than by scanning a side per cut.
+    let first_word = text.find(char::is_alphanumeric).unwrap_or(text.len());
+    let last_word = text.rfind(char::is_alphanumeric);
+    let has_words = |l: usize, r: usize| first_word < l && last_word.is_some_and(|w| w >= r);
     let mid = text.len() / 2;
     [after_mark("; "), after_mark(", "), conjunctions, spaces]
         .into_iter()
         .find_map(|cuts| {
             cuts.into_iter()
-                .filter(|&(l, r)| has_word(&text[..l]) && has_word(&text[r..]))
+                .filter(|&(l, r)| has_words(l, r))
                 .min_by_key(|&(l, _)| l.abs_diff(mid))
         })
 }
