@@ -1485,6 +1485,16 @@ struct MdIndex<'a> {
     /// Per byte offset of a `[` or `(`: the end of its partner, [`UNMATCHED`], or [`ESCAPED`]
     /// where a scan from the start of the text skips the bracket as escaped.
     partner_end: Vec<u32>,
+    /// Per byte offset and [`Next`]: where the next one starts (the text's length if none).
+    next: Vec<[u32; 3]>,
+}
+
+/// What [`MdIndex::find`] looks for.
+#[derive(Clone, Copy)]
+enum Next {
+    Gt,
+    Bracket,
+    CommentEnd,
 }
 
 const UNMATCHED: u32 = u32::MAX;
@@ -1515,10 +1525,42 @@ impl<'a> MdIndex<'a> {
             }
             k += 1;
         }
+        let end = u32::try_from(bytes.len()).expect("texts are under 4 GiB");
+        let mut next = vec![[end; 3]; bytes.len() + 1];
+        for k in (0..bytes.len()).rev() {
+            let mut here = next[k + 1];
+            for (slot, found) in [
+                bytes[k] == b'>',
+                bytes[k] == b']',
+                bytes[k..].starts_with(b"-->"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if found {
+                    here[slot] = k as u32;
+                }
+            }
+            next[k] = here;
+        }
         MdIndex {
             tokens: Tokens::new(text),
             partner_end,
+            next,
         }
+    }
+
+    /// Where the first `what` at or after `from` in `s` (a slice of the text) starts, if it
+    /// lies wholly inside `s`.
+    fn find(&self, s: &str, from: usize, what: Next) -> Option<usize> {
+        let base = s.as_ptr() as usize - self.tokens.text.as_ptr() as usize;
+        let (at, len) = match what {
+            Next::Gt => (self.next[base + from][0], 1),
+            Next::Bracket => (self.next[base + from][1], 1),
+            Next::CommentEnd => (self.next[base + from][2], 3),
+        };
+        let at = at as usize - base;
+        (at + len <= s.len()).then_some(at)
     }
 
     /// [`matching_close`] for the `[` or `(` at `start` in `s`, a slice of the text. A bracket
@@ -1662,9 +1704,11 @@ impl Parser<'_> {
             '|' => Some(Span::Keep(i + 1)),
             '<' => {
                 if rest.starts_with("<!--") {
-                    return rest.find("-->").map(|e| Span::Keep(i + e + 3));
+                    return index
+                        .find(text, i, Next::CommentEnd)
+                        .map(|e| Span::Keep(e + 3));
                 }
-                let close = rest.find('>')?;
+                let close = index.find(text, i, Next::Gt)? - i;
                 let inner = &rest[1..close];
                 let autolink = !inner.contains(char::is_whitespace)
                     && !inner.contains('<')
@@ -1673,7 +1717,11 @@ impl Parser<'_> {
                 (autolink || tag).then_some(Span::Keep(i + close + 1))
             }
             '&' => {
-                let end = rest.find(';').filter(|&e| (2..=32).contains(&e))?;
+                let end = rest
+                    .bytes()
+                    .take(33)
+                    .position(|b| b == b';')
+                    .filter(|&e| e >= 2)?;
                 let name = rest[1..end].strip_prefix('#').unwrap_or(&rest[1..end]);
                 (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
                     .then_some(Span::Keep(i + end + 1))
@@ -1698,7 +1746,7 @@ impl Parser<'_> {
                     }
                 }
                 if rest.starts_with("[^") {
-                    let close = rest.find(']')?;
+                    let close = index.find(text, i, Next::Bracket)? - i;
                     return (!rest[..close].contains(char::is_whitespace))
                         .then_some(Span::Keep(i + close + 1));
                 }
@@ -1731,8 +1779,8 @@ impl Parser<'_> {
                 end,
             });
         }
-        if let Some(id) = after.strip_prefix('[') {
-            let id_end = id.find(']')?;
+        if after.starts_with('[') {
+            let id_end = index.find(text, close + 1, Next::Bracket)? - (close + 1);
             let end = close + 1 + id_end + 1;
             return Some(if id_end == 0 {
                 Span::Keep(end)
