@@ -2211,6 +2211,44 @@ baru.
 
     const BERITA: &str = include_str!("../tests/data/md/berita.md");
 
+    /// Lines built to make a rescanning parser quadratic (a token start after every bracket,
+    /// a label before every credit, links nested thousands deep). A linear guard without a
+    /// clock: at 256 KB each parses in well under a second even unoptimised, while the quadratic
+    /// parser took minutes on them, so a regression shows as a test that does not finish.
+    #[test]
+    fn adversarial_lines_parse_in_linear_time() {
+        const SIZE: usize = 256 * 1024;
+        let repeat = |unit: &str| unit.repeat(SIZE / unit.len());
+        let depth = SIZE / 5;
+        let lines = [
+            repeat("a("),
+            format!("a {}", "(".repeat(SIZE)),
+            format!("https://x.id/a{}", ")".repeat(SIZE)),
+            repeat("a["),
+            format!("{}a{}", "[".repeat(depth), "](x)".repeat(depth)),
+            repeat("(Foto: x) "),
+            repeat("([a]"),
+            repeat("(a@b"),
+            repeat("_a@"),
+            repeat("(#a"),
+            repeat("{{a"),
+            repeat("<a"),
+            format!("a{}", "; ".repeat(SIZE / 2)),
+        ];
+        for line in &lines {
+            for markdown in [false, true] {
+                let opts = DocumentOptions {
+                    markdown,
+                    translate_labels: false,
+                    ..DocumentOptions::default()
+                };
+                let doc = Document::parse(line, &opts);
+                let out = crate::reassemble::reassemble(&doc, doc.model_inputs());
+                assert!(out == *line, "{:?}", &line[..16]);
+            }
+        }
+    }
+
     fn md_inputs(text: &str) -> Vec<String> {
         let opts = DocumentOptions {
             markdown: true,
