@@ -264,16 +264,23 @@ fn an_unreadable_subfolder_is_reported_and_the_rest_translated() {
     write(&d.join("docs/a.txt"), "Saya suka membaca buku.\n");
     write(&d.join("docs/locked/b.txt"), "Dia pergi ke pasar.\n");
     write(&d.join("docs/z/c.txt"), "Saya suka kopi.\n");
-    for p in ["docs", "docs/z"] {
-        std::fs::set_permissions(d.join(p), std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
     std::fs::set_permissions(
         d.join("docs/locked"),
         std::fs::Permissions::from_mode(0o000),
     )
     .unwrap();
-    let model = fixture().display().to_string();
-    let out = translate_unprivileged(&["--model-dir", &model, "docs", "-o", "out"], d);
+    // The checkout may lie under a folder only root can enter: the model goes along.
+    std::fs::create_dir(d.join("model")).unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        let copy = d.join("model").join(entry.file_name());
+        std::fs::copy(entry.path(), &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    for p in ["docs", "docs/z", "model"] {
+        std::fs::set_permissions(d.join(p), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = translate_unprivileged(&["--model-dir", "model", "docs", "-o", "out"], d);
     std::fs::set_permissions(
         d.join("docs/locked"),
         std::fs::Permissions::from_mode(0o755),
