@@ -112,13 +112,7 @@ impl GenerationDefaults {
 
 /// Reads a small JSON file; errors name it.
 fn read_keys(path: &Path) -> Result<Keys> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow!(
-            "{}: cannot read ({})",
-            path.display(),
-            crate::files::io_reason(&e)
-        )
-    })?;
+    let text = crate::files::read_to_string(path)?;
     Keys::parse(&text).with_context(|| path.display().to_string())
 }
 

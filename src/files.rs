@@ -67,6 +67,20 @@ pub fn read_file(path: &Path) -> Result<String> {
     decode_text(read_bounded(file, &name)?, &name)
 }
 
+/// Opens a file to read, such as a model file; the error names the file and the reason.
+pub fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| cannot_read(path, &e))
+}
+
+/// A small text file (a model's JSON), whole; the error names the file and the reason.
+pub fn read_to_string(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| cannot_read(path, &e))
+}
+
+fn cannot_read(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    anyhow!("{}: cannot read ({})", path.display(), io_reason(e))
+}
+
 fn read_bounded(reader: impl Read, name: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     reader

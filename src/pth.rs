@@ -38,13 +38,7 @@ const PROTOCOL_VERSION: i32 = 1001;
 /// storage lies in the file; each tensor is then read when [`Pth::take`] asks for it. Errors name
 /// the file.
 pub fn open(path: &Path) -> Result<Pth<BufReader<File>>> {
-    let file = File::open(path).map_err(|e| {
-        anyhow!(
-            "{}: cannot read ({})",
-            path.display(),
-            crate::files::io_reason(&e)
-        )
-    })?;
+    let file = crate::files::open(path)?;
     Pth::open(BufReader::new(file)).with_context(|| path.display().to_string())
 }
 

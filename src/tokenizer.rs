@@ -40,13 +40,7 @@ impl MarianTokenizer {
         let source = SentencePiece::from_file(&dir.join("source.spm"))?;
         let target = SentencePiece::from_file(&dir.join("target.spm"))?;
         let vocab_path = dir.join("vocab.json");
-        let text = std::fs::read_to_string(&vocab_path).map_err(|e| {
-            anyhow!(
-                "{}: cannot read ({})",
-                vocab_path.display(),
-                crate::files::io_reason(&e)
-            )
-        })?;
+        let text = crate::files::read_to_string(&vocab_path)?;
         let vocab =
             Vocab::parse(&text, config).with_context(|| vocab_path.display().to_string())?;
         let control = source.control.union(&target.control).cloned().collect();

@@ -51,13 +51,7 @@ struct Entry {
 /// A `VarBuilder` over a safetensors file (F32, F16, BF16 or F64 tensors). The header is checked
 /// here; each tensor is read when first asked for, and can be asked for once.
 pub fn safetensors(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'static>> {
-    let file = File::open(path).map_err(|e| {
-        anyhow!(
-            "{}: cannot read ({})",
-            path.display(),
-            crate::files::io_reason(&e)
-        )
-    })?;
+    let file = crate::files::open(path)?;
     let file = Safetensors::open(file).with_context(|| path.display().to_string())?;
     Ok(TakeOnce {
         tensors: Tensors::File(file),
