@@ -57,16 +57,20 @@ pub struct TreeRequest<'a> {
 /// can be written. Extra outputs (a report) are checked the same way.
 pub fn single(input: &Input, output: Option<&Path>, extra: &[&Path]) -> Result<()> {
     if let (Some(output), [report, ..]) = (output, extra) {
-        if resolved(output).is_some() && resolved(output) == resolved(report) {
+        let place = resolved(output);
+        if place.is_some() && place == resolved(report) {
             bail!("{}: named both as -o and as --report", report.display());
         }
     }
-    let inputs: HashSet<FileId> = match input {
-        Input::File(p) => FileId::of(p).into_iter().collect(),
-        Input::Stdin => HashSet::new(),
+    let inputs: HashMap<FileId, PathBuf> = match input {
+        Input::File(p) => FileId::of(p)
+            .map(|id| (id, p.clone()))
+            .into_iter()
+            .collect(),
+        Input::Stdin => HashMap::new(),
     };
     for path in output.into_iter().chain(extra.iter().copied()) {
-        check_not_input(path, &inputs, &input.name())?;
+        check_not_input(path, &inputs)?;
         if path.is_dir() {
             bail!(
                 "{}: is a directory, cannot write output there",
@@ -112,6 +116,7 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
     let mut plan = TreePlan::default();
     let mut listed = Vec::new();
     let mut seen: HashMap<FileId, PathBuf> = HashMap::new();
+    let several = request.inputs.len() > 1;
     for input in request.inputs {
         if out_id.is_some() && FileId::of(input) == out_id {
             bail!(
@@ -120,7 +125,6 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
                 out_dir.display()
             );
         }
-        let several = request.inputs.len() > 1;
         list(
             input,
             several,
@@ -179,12 +183,11 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
             }
         }
     }
-    let inputs: HashSet<FileId> = seen.into_keys().collect();
     for file in &outputs {
-        check_not_input(&file.output, &inputs, &file.source.display().to_string())?;
+        check_not_input(&file.output, &seen)?;
     }
     for path in extra {
-        check_not_input(path, &inputs, "an input")?;
+        check_not_input(path, &seen)?;
         prepare_output_dir(&parent_dir(path))?;
     }
     prepare_output_dir(out_dir)?;
@@ -208,12 +211,13 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
     Ok(plan)
 }
 
-/// Refuses an output path that is one of the inputs (by identity).
-fn check_not_input(output: &Path, inputs: &HashSet<FileId>, input_name: &str) -> Result<()> {
-    if FileId::of(output).is_some_and(|id| inputs.contains(&id)) {
+/// Refuses an output path that is one of the inputs (by identity), naming that input.
+fn check_not_input(output: &Path, inputs: &HashMap<FileId, PathBuf>) -> Result<()> {
+    if let Some(input) = FileId::of(output).and_then(|id| inputs.get(&id)) {
         bail!(
-            "{}: output would overwrite {input_name}, which is an input; choose another -o",
-            output.display()
+            "{}: output would overwrite {}, which is an input; choose another -o",
+            output.display(),
+            input.display()
         );
     }
     Ok(())
