@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::MAX_BEAMS;
 use crate::device::DeviceChoice;
 use crate::files::Input;
-use crate::hub::{ModelSource, DEFAULT_MODEL};
-use crate::model::Quantize;
+use crate::marian::config::MAX_BEAMS;
+use crate::marian::hub::{ModelSource, DEFAULT_MODEL};
+use crate::marian::model::Quantize;
 
 /// The most CPU threads `--threads` may ask for: each is a real thread with its own stack, and far
 /// more threads than cores only slow the run down.

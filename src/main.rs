@@ -4,7 +4,9 @@
 use clap::Parser;
 use terjemah::cli::{Args, Command};
 use terjemah::files::Input;
-use terjemah::{buffers, hub, pipeline};
+use terjemah::kernels::buffers;
+use terjemah::marian::hub;
+use terjemah::pipeline;
 
 fn main() {
     buffers::keep_freed_memory();

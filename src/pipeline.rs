@@ -14,13 +14,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{InputFormat, Job, TranslateConfig};
-use crate::decode::StageTimes;
-use crate::document::{Document, DocumentOptions};
+use crate::device;
+use crate::files::plan::{self, TreePlan, TreeRequest};
 use crate::files::{read_file, write_atomic, Input};
-use crate::plan::{self, TreePlan, TreeRequest};
-use crate::reassemble::{check_translation, reassemble};
-use crate::translator::{TranslateOptions, Translator};
-use crate::{device, hub, segment};
+use crate::marian::hub;
+use crate::search::decode::StageTimes;
+use crate::search::translator::{TranslateOptions, Translator};
+use crate::text::document::{Document, DocumentOptions};
+use crate::text::reassemble::{check_translation, reassemble};
+use crate::text::segment;
 
 /// Sentences gathered from several documents before they are translated together.
 const POOL_SENTENCES: usize = 1024;

@@ -3,8 +3,8 @@
 //! pytorch_model.bin loading path.
 
 use candle_core::Device;
-use terjemah::batch::BatchLimits;
-use terjemah::hub::{resolve, ModelSource};
+use terjemah::marian::hub::{resolve, ModelSource};
+use terjemah::search::batch::BatchLimits;
 use terjemah::{TranslateOptions, Translator};
 
 use crate::util::{fixture, fixture_pt, golden, ids};
@@ -223,8 +223,8 @@ fn pytorch_checkpoint_gives_the_same_translations() {
 #[test]
 fn half_precision_follows_f32() {
     use candle_core::DType;
-    use terjemah::config::MarianConfig;
-    use terjemah::model::{Marian, Quantize, Weights};
+    use terjemah::marian::config::MarianConfig;
+    use terjemah::marian::model::{Marian, Quantize, Weights};
 
     let dir = fixture();
     let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
@@ -284,8 +284,8 @@ fn half_precision_follows_f32() {
 #[test]
 fn cache_reorders_follow_each_rows_history() {
     use candle_core::DType;
-    use terjemah::config::MarianConfig;
-    use terjemah::model::{Marian, Quantize, Weights};
+    use terjemah::marian::config::MarianConfig;
+    use terjemah::marian::model::{Marian, Quantize, Weights};
 
     let dir = fixture();
     let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
@@ -301,7 +301,7 @@ fn cache_reorders_follow_each_rows_history() {
     let rows = golden("generate.jsonl");
     let sources: Vec<Vec<u32>> = rows.iter().take(3).map(|r| ids(&r["ids"])).collect();
     let start = config.decoder_start();
-    let logits = |l: terjemah::model::Logits| -> Vec<Vec<f32>> {
+    let logits = |l: terjemah::marian::model::Logits| -> Vec<Vec<f32>> {
         l.values.chunks(l.vocab).map(<[f32]>::to_vec).collect()
     };
 

@@ -7,17 +7,17 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Result};
 use candle_core::{DType, Device};
 
-use crate::batch::{plan, BatchLimits};
-use crate::config::{DecodeOptions, MarianConfig, MAX_BEAMS};
-use crate::decode::{generate, NonFinite, SpecialTokens, StageTimes};
-use crate::hub::ModelFiles;
-use crate::model::{Marian, Quantize, Weights};
-use crate::tokenizer::MarianTokenizer;
+use crate::marian::config::{DecodeOptions, MarianConfig, MAX_BEAMS};
+use crate::marian::hub::ModelFiles;
+use crate::marian::model::{Marian, Quantize, Weights};
+use crate::marian::tokenizer::MarianTokenizer;
+use crate::search::batch::{plan, BatchLimits};
+use crate::search::decode::{generate, NonFinite, SpecialTokens, StageTimes};
 
 /// A loaded model and tokenizer, ready to translate Indonesian sentences to English.
 ///
 /// ```no_run
-/// use terjemah::{hub, Translator};
+/// use terjemah::{marian::hub, Translator};
 /// let files = hub::resolve(&hub::ModelSource::hub(hub::DEFAULT_MODEL), false)?;
 /// let translator = Translator::load(&files, &candle_core::Device::Cpu)?;
 /// let english = translator.translate(&["Saya suka membaca buku."])?;

@@ -1,4 +1,4 @@
-//! Helpers shared by the kernels' unit tests.
+//! Helpers shared by unit tests of the kernels and of the search.
 
 /// `n` reproducible values in [-1, 1) from a linear congruential generator: test data without a
 /// random-number dependency.

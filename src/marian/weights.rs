@@ -1,5 +1,5 @@
 //! Reads `model.safetensors` tensor by tensor with plain reads, as the model asks for them, and
-//! hands every tensor (from safetensors or [`crate::pth`]) to the model through one backend that
+//! hands every tensor (from safetensors or [`crate::marian::pth`]) to the model through one backend that
 //! checks its shape against what the config asks for and makes errors name the file and the
 //! tensor. Both readers check each tensor's values for NaN and infinity as they read it.
 //!
@@ -7,7 +7,7 @@
 //! while the mapped pages stay resident until loading ends: the peak is twice the weights. Reading
 //! each tensor into its own buffer when the model asks for it, and forgetting it once handed out,
 //! keeps the peak at the weights' size even where a layer repacks its weights at load (see
-//! [`crate::packed`]); from a warm page cache it costs no more time (measured in the README's Speed
+//! [`crate::kernels::packed`]); from a warm page cache it costs no more time (measured in the README's Speed
 //! section). The format is an 8-byte little-endian header length, a JSON header (name → dtype,
 //! shape, byte range), then the data. Every range is checked against the file's size before
 //! anything is allocated for it.
@@ -60,11 +60,11 @@ pub fn safetensors(path: &Path, dtype: DType, device: &Device) -> Result<VarBuil
     .builder(dtype, device))
 }
 
-/// A `VarBuilder` over a `pytorch_model.bin` (see [`crate::pth`]): as for safetensors, each tensor
+/// A `VarBuilder` over a `pytorch_model.bin` (see [`crate::marian::pth`]): as for safetensors, each tensor
 /// is read when first asked for and handed out once, so loading never holds the whole file beside
 /// the repacked weights.
 pub fn pytorch(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'static>> {
-    let file = crate::pth::open(path)?;
+    let file = crate::marian::pth::open(path)?;
     Ok(TakeOnce {
         tensors: Tensors::Pytorch(Mutex::new(file)),
         path: path.to_path_buf(),
@@ -83,7 +83,7 @@ enum Tensors {
     /// `model.safetensors`, read when asked for.
     File(Safetensors),
     /// `pytorch_model.bin`, read when asked for.
-    Pytorch(Mutex<crate::pth::Pth<BufReader<File>>>),
+    Pytorch(Mutex<crate::marian::pth::Pth<BufReader<File>>>),
 }
 
 /// Where one tensor lies in a safetensors file.
@@ -484,7 +484,10 @@ mod tests {
         }
     }
 
-    const FIXTURE: &[u8] = include_bytes!("../models/fixture/model.safetensors");
+    const FIXTURE: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/fixture/model.safetensors"
+    ));
 
     /// The fixture's header, and the length of the data after it.
     fn fixture_header() -> (&'static [u8], u64) {

@@ -9,6 +9,11 @@
 //!   finished run's.
 //! - Files are compared by identity (device and inode), never by path text, so `./x.txt`, an
 //!   absolute path, a symlink or a hard link to an input is recognised as that input.
+//!
+//! [`plan`] lists and checks everything a run will read and write before the model loads. This
+//! folder knows nothing of documents or models.
+
+pub mod plan;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn max_over_lanes_and_tail() {
         for len in [0, 1, 8, 13, 64, 67] {
-            let row = crate::test_util::pseudo_random(len, len as u64);
+            let row = crate::kernels::test_util::pseudo_random(len, len as u64);
             let want = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             assert_eq!(max(&row), want, "len {len}");
         }

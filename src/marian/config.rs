@@ -3,7 +3,7 @@
 //! Only the Marian variant that opus-mt checkpoints use is implemented; any other variant is refused
 //! here with a clear error rather than run wrong later. Every size read here is checked against the
 //! limits below and against the other keys before anything is allocated from it; the weights file
-//! then confirms the sizes its tensors imply (see [`crate::weights`]).
+//! then confirms the sizes its tensors imply (see [`crate::marian::weights`]).
 
 use std::path::{Path, PathBuf};
 
@@ -365,8 +365,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const FIXTURE: &str = include_str!("../models/fixture/config.json");
-    const FIXTURE_GENERATION: &str = include_str!("../models/fixture/generation_config.json");
+    const FIXTURE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/fixture/config.json"
+    ));
+    const FIXTURE_GENERATION: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/fixture/generation_config.json"
+    ));
 
     fn parse(json: &str) -> Result<MarianConfig> {
         MarianConfig::from_text(json, Path::new("config.json"))

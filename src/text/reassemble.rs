@@ -11,7 +11,7 @@
 //! This module does not call the model and does not retry or repair translations beyond that;
 //! [`check_translation`] only reports.
 
-use crate::document::{
+use crate::text::document::{
     is_line_break, is_quote, md_opens_block, md_paragraph_line, Block, Document, Piece,
     WrappedLine, QUOTE_ENTITIES,
 };
@@ -307,9 +307,12 @@ fn repeated_ngram(text: &str) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::DocumentOptions;
+    use crate::text::document::DocumentOptions;
 
-    const KCNA: &str = include_str!("../tests/data/news-kcna.id.txt");
+    const KCNA: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/news-kcna.id.txt"
+    ));
 
     fn no_labels() -> DocumentOptions {
         DocumentOptions {
@@ -643,7 +646,10 @@ mod tests {
         assert_eq!(check_translation("ha ha ha ha ha", "ha ha ha ha ha"), None);
     }
 
-    const BERITA: &str = include_str!("../tests/data/md/berita.md");
+    const BERITA: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/md/berita.md"
+    ));
 
     fn markdown() -> DocumentOptions {
         DocumentOptions {
@@ -776,7 +782,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::document::DocumentOptions;
+    use crate::text::document::DocumentOptions;
     use proptest::prelude::*;
     use proptest::sample::select;
 

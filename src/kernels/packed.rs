@@ -17,7 +17,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use crate::buffers::{zeroed_on_huge_pages, OutPtr};
+use crate::kernels::buffers::{zeroed_on_huge_pages, OutPtr};
 
 /// Output columns per panel: two AVX registers.
 pub const NR: usize = 16;
@@ -456,7 +456,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::pseudo_random;
+    use crate::kernels::test_util::pseudo_random;
 
     fn reference(x: &[f32], w: &[f32], k: usize, bias: Option<&[f32]>) -> Vec<f32> {
         let mut y = Vec::new();

@@ -13,7 +13,7 @@
 //! without bound, sizes tensors from the pickle before reading them and never checks the zip's
 //! CRCs. Here the pickle machine ([`Machine`]) bounds what it builds by the bytes it has read and
 //! never calls anything: a global outside what `torch.save` writes for a state dict is refused.
-//! Every size is checked against the file ([`crate::weights::checked_bytes`]) when it is opened,
+//! Every size is checked against the file ([`crate::marian::weights::checked_bytes`]) when it is opened,
 //! before anything is allocated; each storage is read only when the model asks for a tensor of it
 //! (see [`Pth`]), and every zip entry read is checked against its CRC-32 as it is read.
 //!
@@ -30,7 +30,7 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use candle_core::pickle::Object;
 use candle_core::{DType, Device, Tensor};
 
-use crate::weights::{all_finite, check_finite, checked_bytes, read_bytes, read_f32};
+use crate::marian::weights::{all_finite, check_finite, checked_bytes, read_bytes, read_f32};
 
 /// `torch.serialization.MAGIC_NUMBER` pickled with protocol 2, torch's default and the only one
 /// read here: PROTO 2, a 10-byte LONG1, STOP.
@@ -136,7 +136,7 @@ impl<R: BufRead + Seek> Pth<R> {
         let (key, view) = self
             .views
             .remove(name)
-            .ok_or_else(|| crate::weights::not_found(name))?;
+            .ok_or_else(|| crate::marian::weights::not_found(name))?;
         if self.last.as_ref().is_some_and(|(k, _)| *k != key) {
             self.last = None;
         }
@@ -1190,10 +1190,22 @@ mod tests {
     use std::io::Write;
 
     // Written by scripts/make_pth_fixture.py; see there for what each file holds.
-    const LEGACY: &[u8] = include_bytes!("../tests/data/pth-legacy.pth");
-    const ZIP: &[u8] = include_bytes!("../tests/data/pth-zip.pth");
-    const LEGACY_EXTRA: &[u8] = include_bytes!("../tests/data/pth-legacy-extra.pth");
-    const EXPECTED: &str = include_str!("../tests/data/pth-expected.json");
+    const LEGACY: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pth-legacy.pth"
+    ));
+    const ZIP: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pth-zip.pth"
+    ));
+    const LEGACY_EXTRA: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pth-legacy-extra.pth"
+    ));
+    const EXPECTED: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pth-expected.json"
+    ));
 
     fn temp_file(bytes: &[u8]) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().unwrap();

@@ -1,4 +1,4 @@
-//! Memory the CPU kernels ([`crate::packed`], [`crate::int8`]) share: weight tables on huge pages,
+//! Memory the CPU kernels ([`crate::kernels::packed`], [`crate::kernels::int8`]) share: weight tables on huge pages,
 //! the output pointer their parallel tasks write through, and the allocator's reuse of freed blocks.
 
 /// Huge-page size on x86-64 Linux.

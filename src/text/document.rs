@@ -6,7 +6,7 @@
 //! e-mail addresses, hashtags and mentions, text without letters (`***`, `2024`, `12.30 WIB`),
 //! datelines (`JAKARTA, KOMPAS.com —`), every double-quote mark, and the names after labels and
 //! in credits (`Sumber: …`, `… Foto: KCNA`), whose labels are translated by the `LABELS` table
-//! instead of by the model. The rest is cut into sentences by [`crate::segment::split`], then at
+//! instead of by the model. The rest is cut into sentences by [`crate::text::segment::split`], then at
 //! quote marks and protected spans, then at clause boundaries where longer than
 //! [`DocumentOptions::max_input_chars`]; each remaining piece is one model input. Hard-wrapped
 //! paragraphs are joined before this and re-wrapped afterwards; ALL-CAPS text is sent in
@@ -26,7 +26,7 @@
 //! hard line break) are joined as hard-wrapped paragraphs, and the re-wrapped English avoids
 //! starting a line with block syntax.
 //!
-//! This module does not translate and does not build the output: [`crate::reassemble`] does.
+//! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -61,7 +61,7 @@ impl Default for DocumentOptions {
 }
 
 /// A parsed source document: the strings to translate and how to put their translations back
-/// (see [`crate::reassemble::reassemble`]). Owns copies of the source text it needs.
+/// (see [`crate::text::reassemble::reassemble`]). Owns copies of the source text it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     blocks: Vec<Block>,
@@ -1007,7 +1007,7 @@ impl Parser<'_> {
                 this.segment(out, &tokens, gap, upper);
             }
         };
-        for range in crate::segment::split(text) {
+        for range in crate::text::segment::split(text) {
             let valid = pos <= range.start
                 && range.start < range.end
                 && text.is_char_boundary(range.start)
@@ -1801,7 +1801,10 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
-    const KCNA: &str = include_str!("../tests/data/news-kcna.id.txt");
+    const KCNA: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/news-kcna.id.txt"
+    ));
 
     fn inputs(text: &str) -> Vec<String> {
         Document::parse(text, &DocumentOptions::default()).inputs
@@ -2209,7 +2212,10 @@ baru.
         assert_eq!(label_case("Baca juga", "Read also"), "Read also");
     }
 
-    const BERITA: &str = include_str!("../tests/data/md/berita.md");
+    const BERITA: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/md/berita.md"
+    ));
 
     /// Lines built to make a rescanning parser quadratic (a token start after every bracket,
     /// a label before every credit, links nested thousands deep). A linear guard without a
@@ -2243,7 +2249,7 @@ baru.
                     ..DocumentOptions::default()
                 };
                 let doc = Document::parse(line, &opts);
-                let out = crate::reassemble::reassemble(&doc, doc.model_inputs());
+                let out = crate::text::reassemble::reassemble(&doc, doc.model_inputs());
                 assert!(out == *line, "{:?}", &line[..16]);
             }
         }

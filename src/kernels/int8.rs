@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::buffers::{zeroed_on_huge_pages, OutPtr};
+use crate::kernels::buffers::{zeroed_on_huge_pages, OutPtr};
 
 /// Inner dimension padding: one AVX2 register of bytes.
 const LANE: usize = 32;
@@ -381,7 +381,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::pseudo_random;
+    use crate::kernels::test_util::pseudo_random;
 
     #[test]
     fn cpu_kernel_equals_portable_kernel() {

@@ -644,7 +644,10 @@ mod tests {
 
     #[test]
     fn contract_holds_on_whole_documents() {
-        let gold = include_str!("../tests/data/segment-gold.txt");
+        let gold = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/segment-gold.txt"
+        ));
         assert_contract(gold);
         let all: String = CASES.iter().map(|c| c.0).collect::<Vec<_>>().join("\n\n");
         assert_contract(&all);
@@ -694,7 +697,10 @@ mod tests {
     /// is the byte offset where a sentence other than the first starts.
     #[test]
     fn gold_precision_recall() {
-        let gold = include_str!("../tests/data/segment-gold.txt");
+        let gold = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/segment-gold.txt"
+        ));
         let (mut expected, mut found, mut correct, mut blocks) = (0, 0, 0, 0);
         for block in gold.split("\n\n") {
             let lines: Vec<&str> = block.lines().filter(|l| !l.starts_with('#')).collect();

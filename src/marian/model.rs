@@ -14,9 +14,9 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::{layer_norm, LayerNorm, LayerNormConfig, VarBuilder};
 use rayon::prelude::*;
 
-use crate::config::MarianConfig;
-use crate::int8::Int8Linear;
-use crate::packed::PackedLinear;
+use crate::kernels::int8::Int8Linear;
+use crate::kernels::packed::PackedLinear;
+use crate::marian::config::MarianConfig;
 
 /// Loaded Marian weights on one device.
 pub struct Marian {
@@ -241,9 +241,9 @@ impl Activation {
                 if values.len() >= PARALLEL_ELEMENTS {
                     values
                         .par_chunks_mut(1 << 14)
-                        .for_each(crate::vecmath::silu);
+                        .for_each(crate::kernels::vecmath::silu);
                 } else {
-                    crate::vecmath::silu(&mut values);
+                    crate::kernels::vecmath::silu(&mut values);
                 }
                 Tensor::from_vec(values, x.dims(), x.device())?
             }
@@ -260,7 +260,7 @@ pub enum Quantize {
     /// Weights as loaded (f32 on CPU).
     None,
     /// Signed 8-bit weights with one scale per output row, activations quantized per row on the
-    /// fly (see [`crate::int8`]): a quarter of f32's weight memory and traffic. CPU only.
+    /// fly (see [`crate::kernels::int8`]): a quarter of f32's weight memory and traffic. CPU only.
     Int8,
 }
 
@@ -743,7 +743,7 @@ fn attend_sentence_any(rows: &[f32], d: usize, heads: usize, scale: f32, out: &m
                 }
             }
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum = crate::vecmath::exp_shifted(&mut scores, max);
+            let sum = crate::kernels::vecmath::exp_shifted(&mut scores, max);
             let o = &mut o[h * hd..][..hd];
             for (s, value_row) in scores.iter().zip(rows.chunks_exact(3 * d)) {
                 let p = s / sum;
@@ -803,7 +803,7 @@ impl OneQuery<'_> {
                 *s = dot(query, key(t)) + self.ms.map_or(0.0, |m| m[src[t] * len + t]);
             }
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum = crate::vecmath::exp_shifted(&mut scores, max);
+            let sum = crate::kernels::vecmath::exp_shifted(&mut scores, max);
             for (t, s) in scores.iter().enumerate() {
                 let p = s / sum;
                 for (o, x) in o.iter_mut().zip(value(t)) {
@@ -941,10 +941,10 @@ fn sinusoidal_positions(n_pos: usize, dim: usize, device: &Device) -> Result<Ten
 
 /// Which weights file a model directory offers.
 pub enum Weights<'a> {
-    /// `model.safetensors`, read tensor by tensor (see [`crate::weights`]).
+    /// `model.safetensors`, read tensor by tensor (see [`crate::marian::weights`]).
     Safetensors(&'a Path),
     /// `pytorch_model.bin`: a PyTorch zip pickle, or the legacy format torch wrote before 1.6
-    /// (see [`crate::pth`]).
+    /// (see [`crate::marian::pth`]).
     Pytorch(&'a Path),
 }
 
@@ -963,8 +963,8 @@ impl Marian {
             );
         }
         let vb = match weights {
-            Weights::Safetensors(path) => crate::weights::safetensors(path, dtype, device)?,
-            Weights::Pytorch(path) => crate::weights::pytorch(path, dtype, device)?,
+            Weights::Safetensors(path) => crate::marian::weights::safetensors(path, dtype, device)?,
+            Weights::Pytorch(path) => crate::marian::weights::pytorch(path, dtype, device)?,
         };
         Self::from_var_builder(config, vb, dtype, quant, device)
     }

@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use tokenizers::models::unigram::Unigram;
 use tokenizers::normalizers::precompiled::Precompiled;
 
-use crate::config::MarianConfig;
+use crate::marian::config::MarianConfig;
 
 const SPACE: char = '\u{2581}';
 
@@ -539,7 +539,10 @@ mod tests {
         MarianConfig::from_file(&dir.join("config.json")).unwrap()
     }
 
-    const FIXTURE_VOCAB: &str = include_str!("../models/fixture/vocab.json");
+    const FIXTURE_VOCAB: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/fixture/vocab.json"
+    ));
 
     /// What an accepted vocabulary guarantees: its id table no larger than the model's vocabulary,
     /// and the special tokens where the config puts them.

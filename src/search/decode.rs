@@ -13,15 +13,15 @@ use anyhow::{bail, Result};
 use candle_core::Device;
 use rayon::prelude::*;
 
-use crate::config::DecodeOptions;
-use crate::model::{DecoderCache, DecoderStates, Encoded, Logits, Marian};
+use crate::marian::config::DecodeOptions;
+use crate::marian::model::{DecoderCache, DecoderStates, Encoded, Logits, Marian};
 
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 const NEG_LARGE: f32 = -1.0e9;
 
 /// A sentence whose decoder output went NaN or infinite, which no token can be chosen from.
 ///
-/// Weights are checked to be finite at load ([`crate::weights`]), so this is numerical overflow at
+/// Weights are checked to be finite at load ([`crate::marian::weights`]), so this is numerical overflow at
 /// run time (half precision on a GPU, or weights of absurd magnitude). Such a sentence is an error
 /// rather than an empty or garbled translation: the caller names the sentence, and f32 may
 /// translate it.
@@ -274,7 +274,7 @@ impl Best {
 
     /// Takes in the logits of tokens `first..`.
     fn add(&mut self, first: usize, values: &[f32], excluded: &[u32]) {
-        if crate::vecmath::max(values) > self.value {
+        if crate::kernels::vecmath::max(values) > self.value {
             for (token, &x) in (first as u32..).zip(values) {
                 if x > self.value && !excluded.contains(&token) {
                     *self = Best { value: x, token };
@@ -296,14 +296,14 @@ impl Best {
 /// First index of the maximum, as `torch.argmax` (NaN aside, which is skipped here); 0 for a row
 /// without a number.
 fn argmax(row: &[f32]) -> u32 {
-    let max = crate::vecmath::max(row);
+    let max = crate::kernels::vecmath::max(row);
     row.iter().position(|&x| x == max).unwrap_or(0) as u32
 }
 
 /// In-place log-softmax of one row plus `score`, in one pass; the normaliser is summed in f64.
 fn log_softmax_plus(row: &mut [f32], score: f32) {
-    let max = crate::vecmath::max(row);
-    let sum = crate::vecmath::sum_exp(row, max);
+    let max = crate::kernels::vecmath::max(row);
+    let sum = crate::kernels::vecmath::sum_exp(row, max);
     let log_sum = sum.ln() as f32;
     for x in row.iter_mut() {
         *x = *x - max - log_sum + score;
@@ -523,13 +523,13 @@ impl RowTop {
 
     /// Takes in the logits of tokens `first..`, keeping the best `keep`.
     fn add(&mut self, first: usize, values: &[f32], keep: usize, excluded: &[u32]) {
-        let local = crate::vecmath::max(values);
+        let local = crate::kernels::vecmath::max(values);
         if local > self.max {
             // The sum so far was taken against the old maximum.
             self.sum *= f64::from(self.max - local).exp();
             self.max = local;
         }
-        self.sum += crate::vecmath::sum_exp(values, self.max);
+        self.sum += crate::kernels::vecmath::sum_exp(values, self.max);
         let floor = |best: &[(f32, u32)]| {
             if best.len() == keep {
                 best[keep - 1].0
@@ -690,7 +690,7 @@ mod tests {
     #[test]
     fn top_k_equals_a_full_sort_across_blocks() {
         // Few distinct values, so that ties fall inside and across the 64-element blocks.
-        let scores: Vec<f32> = crate::test_util::pseudo_random(1000, 9)
+        let scores: Vec<f32> = crate::kernels::test_util::pseudo_random(1000, 9)
             .iter()
             .map(|x| (x * 6.0).round())
             .collect();
@@ -762,10 +762,11 @@ mod tests {
         };
         // Three sentences of four beams, then the first step's one row per sentence.
         for (per_item, running) in [(4, [0.0, -1.5, -2.0, -3.25].repeat(3)), (1, vec![0.0; 3])] {
-            let mut flat: Vec<f32> = crate::test_util::pseudo_random(running.len() * vocab, 5)
-                .iter()
-                .map(|x| x * 8.0)
-                .collect();
+            let mut flat: Vec<f32> =
+                crate::kernels::test_util::pseudo_random(running.len() * vocab, 5)
+                    .iter()
+                    .map(|x| x * 8.0)
+                    .collect();
             // The best logit of the first row is banned: it still counts in the normaliser.
             flat[5] = 20.0;
             let full = scored_candidates(
@@ -808,7 +809,7 @@ mod tests {
         let opts = banning_options();
         let excluded = excluded(&opts, cur_len, SPECIAL.eos);
         // Few distinct values: ties within and across parts; some rows' maximum is banned.
-        let mut flat: Vec<f32> = crate::test_util::pseudo_random(8 * vocab, 6)
+        let mut flat: Vec<f32> = crate::kernels::test_util::pseudo_random(8 * vocab, 6)
             .iter()
             .map(|x| (x * 3.0).round())
             .collect();

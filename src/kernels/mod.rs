@@ -1,0 +1,25 @@
+//! Hand-written CPU code, knowing nothing of Marian: plain slices and matrices in, results out.
+//!
+//! Each kernel replaces a candle operation that was measured slower at a translation batch's
+//! shapes (2 cores, AVX2, against candle 0.11; each module's `//!` gives its measure, so that a
+//! later candle release can be re-measured against it):
+//!
+//! - [`packed`]: f32 linear layers with weights packed once at load, replacing candle's matmul
+//!   (the gemm crate), which repacks both operands at every call: 16 × 512 × 512 about 1.7× as
+//!   fast, the 16-row output projection about 1.1×, 64 rows and the encoder's long batches on par.
+//! - [`int8`]: `--quantize int8` linear layers, replacing candle's ggml Q8_0 matmul, which is
+//!   built for one-row decoding and was 4× slower than f32 on our batches.
+//! - [`vecmath`]: row maxima and eight-at-a-time exponentials, replacing the C library's scalar
+//!   `expf` in log-softmax (7.5% of a beam run), swish and the attention softmax (2–3% each).
+//! - [`buffers`]: the memory they share: weight tables on huge pages (the 16-row output
+//!   projection about 8% faster), the output pointer parallel tasks write through, and the
+//!   allocator's reuse of freed blocks.
+//!
+//! Every kernel has a portable path that computes the same values where AVX2/FMA is missing.
+
+pub mod buffers;
+pub mod int8;
+pub mod packed;
+#[cfg(test)]
+pub(crate) mod test_util;
+pub mod vecmath;
