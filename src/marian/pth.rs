@@ -30,7 +30,8 @@
 //! - Its views are bounded by a 10 GiB constant, not by their storage's bytes (a 1.6 kB file asking
 //!   for an expanded 4 GiB view aborts the process); it skips the CRC when it reads part of a
 //!   storage; and it returns bytes that are copied again into a tensor, so reading the bench model
-//!   tensor by tensor peaks at twice the largest tensor (225 MB), where this reader peaks at one.
+//!   tensor by tensor peaks at twice the largest tensor (225 MB), where this reader reads each
+//!   storage straight into its tensor's buffer.
 
 use std::collections::HashMap;
 use std::fs::File;
