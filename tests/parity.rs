@@ -301,7 +301,7 @@ fn cache_reorders_follow_each_rows_history() {
     let rows = golden("generate.jsonl");
     let sources: Vec<Vec<u32>> = rows.iter().take(3).map(|r| ids(&r["ids"])).collect();
     let start = config.decoder_start();
-    let logits = |l: terjemah::marian::model::Logits| -> Vec<Vec<f32>> {
+    let logits = |l: terjemah::marian::cache::Logits| -> Vec<Vec<f32>> {
         l.values.chunks(l.vocab).map(<[f32]>::to_vec).collect()
     };
 

@@ -13,8 +13,9 @@ use anyhow::{bail, Result};
 use candle_core::Device;
 use rayon::prelude::*;
 
+use crate::marian::cache::{DecoderCache, DecoderStates, Encoded, Logits};
 use crate::marian::config::DecodeOptions;
-use crate::marian::model::{DecoderCache, DecoderStates, Encoded, Logits, Marian};
+use crate::marian::model::Marian;
 
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 const NEG_LARGE: f32 = -1.0e9;
