@@ -15,6 +15,7 @@
 //!   built for one-row decoding and was 4× slower than f32 on our batches.
 //! - [`vecmath`]: row maxima and eight-at-a-time exponentials, replacing the C library's scalar
 //!   `expf` in log-softmax (7.5% of a beam run), swish and the attention softmax (2–3% each).
+//! - [`norm`]: the post-norm residual step, `layer_norm(h + x)` in one pass per row.
 //! - [`buffers`]: the memory they share: weight tables on huge pages (the 16-row output
 //!   projection about 8% faster), the output pointer parallel tasks write through, and the
 //!   allocator's reuse of freed blocks.
@@ -24,7 +25,12 @@
 pub mod attention;
 pub mod buffers;
 pub mod int8;
+pub mod norm;
 pub mod packed;
 #[cfg(test)]
 pub(crate) mod test_util;
 pub mod vecmath;
+
+/// Elementwise passes go parallel from this many elements: the encoder's activations are
+/// megabytes, while a decoding step's few rows are less work than handing them to other threads.
+pub const PARALLEL_ELEMENTS: usize = 1 << 16;

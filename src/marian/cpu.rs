@@ -10,10 +10,7 @@ use rayon::prelude::*;
 
 use super::layers::NORM_EPS;
 use crate::kernels::attention::{attend_sentence, KvRows, OneQuery};
-
-/// Elementwise passes here go parallel from this many elements: the encoder's activations are
-/// megabytes, while a decoding step's few rows are less work than handing them to other threads.
-pub(super) const PARALLEL_ELEMENTS: usize = 1 << 16;
+use crate::kernels::norm::add_layer_norm;
 
 /// Whether `t` is f32 on the CPU: where the hand-written passes here apply.
 pub(super) fn is_cpu_f32(t: &Tensor) -> bool {
@@ -150,6 +147,11 @@ pub(super) fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tenso
     let d = h.dim(candle_core::D::Minus1)?;
     let gain = norm.weight().to_vec1::<f32>()?;
     let shift = bias.to_vec1::<f32>()?;
+    anyhow::ensure!(
+        gain.len() == d && shift.len() == d,
+        "layer norm of width {} over rows of {d}",
+        gain.len()
+    );
     let (h_store, h_layout) = h.storage_and_layout();
     let (x_store, x_layout) = x.storage_and_layout();
     let (Some(hs), Some(xs)) = (cpu_f32(&h_store), cpu_f32(&x_store)) else {
@@ -158,30 +160,6 @@ pub(super) fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tenso
     let n = h.elem_count();
     let hs = &hs[h_layout.start_offset()..][..n];
     let xs = &xs[x_layout.start_offset()..][..n];
-    let mut out = vec![0f32; n];
-    let row = |(o, (hr, xr)): (&mut [f32], (&[f32], &[f32]))| {
-        let (mut sum, mut sum2) = ([0f32; 8], [0f32; 8]);
-        for (i, (o, (a, b))) in o.iter_mut().zip(hr.iter().zip(xr)).enumerate() {
-            let v = a + b;
-            *o = v;
-            sum[i % 8] += v;
-            sum2[i % 8] += v * v;
-        }
-        let mean = sum.iter().sum::<f32>() / d as f32;
-        let var = (sum2.iter().sum::<f32>() / d as f32 - mean * mean).max(0.0);
-        let inv_std = (var + NORM_EPS).sqrt().recip();
-        for ((o, g), b) in o.iter_mut().zip(&gain).zip(&shift) {
-            *o = (*o - mean) * inv_std * g + b;
-        }
-    };
-    if n >= PARALLEL_ELEMENTS {
-        out.par_chunks_mut(d)
-            .zip(hs.par_chunks(d).zip(xs.par_chunks(d)))
-            .for_each(row);
-    } else {
-        out.chunks_mut(d)
-            .zip(hs.chunks(d).zip(xs.chunks(d)))
-            .for_each(row);
-    }
+    let out = add_layer_norm(hs, xs, &gain, &shift, NORM_EPS);
     Ok(Tensor::from_vec(out, h.dims(), h.device())?)
 }

@@ -7,13 +7,12 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{layer_norm, LayerNorm, LayerNormConfig, VarBuilder};
 use rayon::prelude::*;
 
-use super::cpu::{
-    add_norm, attend_one, attend_unpadded, is_cpu_f32, with_cpu_f32, PARALLEL_ELEMENTS,
-};
+use super::cpu::{add_norm, attend_one, attend_unpadded, is_cpu_f32, with_cpu_f32};
 use super::model::Quantize;
 use crate::kernels::attention::KvRows;
 use crate::kernels::int8::Int8Linear;
 use crate::kernels::packed::PackedLinear;
+use crate::kernels::PARALLEL_ELEMENTS;
 
 #[derive(Clone, Copy)]
 pub(super) enum Activation {
