@@ -1,17 +1,20 @@
-//! Command-line arguments (clap) and their validation into a [`TranslateConfig`].
+//! Command-line arguments (clap) and their validation into the pipeline's [`TranslateConfig`].
 //!
-//! Nothing past [`TranslateArgs::resolve`] sees clap: the pipeline works on the validated config.
+//! Nothing past [`TranslateArgs::resolve`] sees clap: flags are mapped onto the types of the modules
+//! they configure (the device's [`DtypeChoice`], the pipeline's [`Format`]), which know nothing of
+//! the command line.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::device::DeviceChoice;
+use crate::device::{DeviceChoice, DtypeChoice};
 use crate::files::Input;
 use crate::marian::config::MAX_BEAMS;
 use crate::marian::hub::{ModelSource, DEFAULT_MODEL};
 use crate::marian::model::Quantize;
+use crate::pipeline::{Format, Job, TranslateConfig};
 
 /// The most CPU threads `--threads` may ask for: each is a real thread with its own stack, and far
 /// more threads than cores only slow the run down.
@@ -157,51 +160,32 @@ pub enum DtypeArg {
     Bf16,
 }
 
+impl From<InputFormat> for Format {
+    fn from(arg: InputFormat) -> Self {
+        match arg {
+            InputFormat::Text => Format::Text,
+            InputFormat::Markdown => Format::Markdown,
+            InputFormat::Lines => Format::Lines,
+            InputFormat::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+impl From<DtypeArg> for DtypeChoice {
+    fn from(arg: DtypeArg) -> Self {
+        match arg {
+            DtypeArg::Auto => DtypeChoice::Auto,
+            DtypeArg::F32 => DtypeChoice::F32,
+            DtypeArg::F16 => DtypeChoice::F16,
+            DtypeArg::Bf16 => DtypeChoice::Bf16,
+        }
+    }
+}
+
 /// `--quantize` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuantizeArg {
     Int8,
-}
-
-/// What to translate and where the English goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Job {
-    /// One input to a file or, without `-o`, standard output.
-    Single {
-        input: Input,
-        output: Option<PathBuf>,
-    },
-    /// Files and folders to a mirrored output folder.
-    Tree {
-        inputs: Vec<PathBuf>,
-        out_dir: PathBuf,
-        extensions: Vec<String>,
-        force: bool,
-    },
-}
-
-/// A validated `translate` request.
-#[derive(Debug, Clone)]
-pub struct TranslateConfig {
-    pub job: Job,
-    pub format: InputFormat,
-    /// The JSON field translated in jsonl mode.
-    pub field: String,
-    pub model: ModelSource,
-    pub device: DeviceChoice,
-    pub beams: Option<usize>,
-    pub max_length: Option<usize>,
-    pub min_new_tokens: usize,
-    /// Batch limits; `None` takes the device's default.
-    pub max_batch_tokens: Option<usize>,
-    pub batch_size: Option<usize>,
-    pub dtype: DtypeArg,
-    pub threads: Option<usize>,
-    pub quantize: Quantize,
-    pub quiet: bool,
-    pub timings: bool,
-    /// Where the full list of warnings and failures goes.
-    pub report: Option<PathBuf>,
 }
 
 impl TranslateArgs {
@@ -257,7 +241,7 @@ impl TranslateArgs {
         };
         Ok(TranslateConfig {
             job,
-            format: self.input_format,
+            format: self.input_format.into(),
             field: self.field.clone(),
             model: self.model.source(),
             device: self.device,
@@ -266,7 +250,7 @@ impl TranslateArgs {
             min_new_tokens: self.min_new_tokens,
             max_batch_tokens: self.max_batch_tokens,
             batch_size: self.batch_size,
-            dtype: self.dtype,
+            dtype: self.dtype.into(),
             threads: self.threads,
             quantize: match self.quantize {
                 Some(QuantizeArg::Int8) => Quantize::Int8,

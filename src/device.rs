@@ -5,8 +5,6 @@
 use anyhow::{bail, Result};
 use candle_core::{DType, Device};
 
-use crate::cli::DtypeArg;
-
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChoice {
@@ -30,6 +28,16 @@ impl std::str::FromStr for DeviceChoice {
             },
         }
     }
+}
+
+/// The precision asked for (`--dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtypeChoice {
+    /// f16 on a GPU, f32 on the CPU (see [`dtype`]).
+    Auto,
+    F32,
+    F16,
+    Bf16,
 }
 
 /// Opens the device.
@@ -61,12 +69,12 @@ pub fn open(choice: DeviceChoice) -> Result<Device> {
 
 /// The compute dtype for `--dtype`: auto is f16 on a GPU (half the memory traffic, tensor cores)
 /// and f32 on the CPU, where candle's half-precision kernels are slower than f32.
-pub fn dtype(choice: DtypeArg, device: &Device) -> DType {
+pub fn dtype(choice: DtypeChoice, device: &Device) -> DType {
     match choice {
-        DtypeArg::Auto if device.is_cpu() => DType::F32,
-        DtypeArg::Auto | DtypeArg::F16 => DType::F16,
-        DtypeArg::F32 => DType::F32,
-        DtypeArg::Bf16 => DType::BF16,
+        DtypeChoice::Auto if device.is_cpu() => DType::F32,
+        DtypeChoice::Auto | DtypeChoice::F16 => DType::F16,
+        DtypeChoice::F32 => DType::F32,
+        DtypeChoice::Bf16 => DType::BF16,
     }
 }
 

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{InputFormat, Job, TranslateConfig};
-use crate::device;
+use crate::device::{self, DeviceChoice, DtypeChoice};
 use crate::files::plan::{self, TreePlan, TreeRequest};
 use crate::files::{read_file, write_atomic, Input};
-use crate::marian::hub;
+use crate::marian::hub::{self, ModelSource};
+use crate::marian::model::Quantize;
 use crate::search::decode::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
 use crate::text::document::{Document, DocumentOptions};
@@ -35,6 +35,60 @@ const WARNINGS_SHOWN: usize = 5;
 pub struct Outcome {
     /// Inputs that were reported and skipped.
     pub failed: usize,
+}
+
+/// How input text is split into units to translate (see the CLI's `--input-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Documents, sentences put back in their source lines.
+    Text,
+    /// Markdown documents: the syntax is kept.
+    Markdown,
+    /// One sentence per line.
+    Lines,
+    /// JSON Lines: one field of each object translated as a document.
+    Jsonl,
+}
+
+/// What to translate and where the English goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// One input to a file or, without `-o`, standard output.
+    Single {
+        input: Input,
+        output: Option<PathBuf>,
+    },
+    /// Files and folders to a mirrored output folder.
+    Tree {
+        inputs: Vec<PathBuf>,
+        out_dir: PathBuf,
+        extensions: Vec<String>,
+        force: bool,
+    },
+}
+
+/// A validated `translate` request.
+#[derive(Debug, Clone)]
+pub struct TranslateConfig {
+    pub job: Job,
+    pub format: Format,
+    /// The JSON field translated in jsonl mode.
+    pub field: String,
+    pub model: ModelSource,
+    pub device: DeviceChoice,
+    pub beams: Option<usize>,
+    pub max_length: Option<usize>,
+    pub min_new_tokens: usize,
+    /// Batch limits; `None` takes the device's default.
+    pub max_batch_tokens: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub dtype: DtypeChoice,
+    pub threads: Option<usize>,
+    pub quantize: Quantize,
+    pub quiet: bool,
+    pub timings: bool,
+    /// Where the full list of warnings and failures goes.
+    pub report: Option<PathBuf>,
 }
 
 /// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written unless it all
@@ -64,13 +118,13 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             let engine = Engine::load(config)?;
             let start = Instant::now();
             let (english, sentences) = match config.format {
-                InputFormat::Lines => engine.lines(&text, &input.name())?,
-                InputFormat::Text | InputFormat::Markdown => {
-                    let markdown = config.format == InputFormat::Markdown
+                Format::Lines => engine.lines(&text, &input.name())?,
+                Format::Text | Format::Markdown => {
+                    let markdown = config.format == Format::Markdown
                         || matches!(input, Input::File(p) if is_markdown(p));
                     engine.document(&text, &input.name(), markdown)?
                 }
-                InputFormat::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
+                Format::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
             };
             engine.summary(&format!("{sentences} sentences"), sentences, start);
             match output {
