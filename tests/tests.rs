@@ -3,6 +3,7 @@
 mod cli;
 mod documents;
 mod files;
+mod layout;
 mod model_faults;
 mod parity;
 mod util;
