@@ -1,10 +1,15 @@
 //! From sentences to translations: length-sorted batches under a token budget ([`batch`]), greedy
-//! and beam search with transformers' semantics ([`decode`]), and the [`translator::Translator`]
+//! and beam search with transformers' semantics ([`decode`], with the strategies in `greedy` and
+//! `beam`), and the [`translator::Translator`]
 //! that ties the tokenizer, the model and the search together.
 //!
 //! This folder knows the model's interface ([`crate::marian`]) but nothing of documents, files or
 //! the command line: it takes sentences and returns their translations in the same order.
 
 pub mod batch;
+mod beam;
 pub mod decode;
+mod greedy;
+#[cfg(test)]
+mod testing;
 pub mod translator;
