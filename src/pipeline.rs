@@ -18,7 +18,7 @@ use crate::files::plan::{self, TreePlan, TreeRequest};
 use crate::files::{read_file, write_atomic, Input};
 use crate::marian::hub::{self, ModelSource};
 use crate::marian::model::Quantize;
-use crate::search::decode::StageTimes;
+use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
 use crate::text::document::{Document, DocumentOptions};
 use crate::text::reassemble::{check_translation, reassemble};

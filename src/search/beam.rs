@@ -12,7 +12,7 @@ use crate::marian::cache::{DecoderCache, DecoderStates, Encoded, Logits};
 use crate::marian::config::DecodeOptions;
 use crate::marian::model::Marian;
 
-use super::decode::{
+use super::step::{
     check_finite, excluded, forced_now, log_softmax_plus, process, SpecialTokens, StageClock,
     NEG_LARGE,
 };

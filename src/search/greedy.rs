@@ -8,7 +8,7 @@ use crate::marian::cache::{DecoderStates, Encoded, Logits};
 use crate::marian::config::DecodeOptions;
 use crate::marian::model::Marian;
 
-use super::decode::{check_finite, excluded, forced_now, process, SpecialTokens, StageClock};
+use super::step::{check_finite, excluded, forced_now, process, SpecialTokens, StageClock};
 
 pub(super) fn greedy(
     model: &Marian,

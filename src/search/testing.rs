@@ -1,6 +1,6 @@
 //! Helpers shared by the search modules' unit tests.
 
-use super::decode::SpecialTokens;
+use super::step::SpecialTokens;
 use crate::marian::config::DecodeOptions;
 
 /// Options whose processors ban token 5 and, before three new tokens, EOS (0).

@@ -12,7 +12,8 @@ use crate::marian::hub::ModelFiles;
 use crate::marian::model::{Marian, Quantize, Weights};
 use crate::marian::tokenizer::MarianTokenizer;
 use crate::search::batch::{plan, BatchLimits};
-use crate::search::decode::{generate, NonFinite, SpecialTokens, StageTimes};
+use crate::search::decode::generate;
+use crate::search::step::{NonFinite, SpecialTokens, StageTimes};
 
 /// A loaded model and tokenizer, ready to translate Indonesian sentences to English.
 ///
