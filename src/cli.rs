@@ -13,7 +13,7 @@ use crate::device::{DeviceChoice, DtypeChoice};
 use crate::files::Input;
 use crate::marian::config::MAX_BEAMS;
 use crate::marian::hub::{ModelSource, DEFAULT_MODEL};
-use crate::marian::model::Quantize;
+use crate::marian::layers::Quantize;
 use crate::pipeline::{Format, Job, TranslateConfig};
 
 /// The most CPU threads `--threads` may ask for: each is a real thread with its own stack, and far

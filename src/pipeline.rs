@@ -17,7 +17,7 @@ use crate::device::{self, DeviceChoice, DtypeChoice};
 use crate::files::plan::{self, TreePlan, TreeRequest};
 use crate::files::{read_file, write_atomic, Input};
 use crate::marian::hub::{self, ModelSource};
-use crate::marian::model::Quantize;
+use crate::marian::layers::Quantize;
 use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
 use crate::text::document::{Document, DocumentOptions};

@@ -224,7 +224,8 @@ fn pytorch_checkpoint_gives_the_same_translations() {
 fn half_precision_follows_f32() {
     use candle_core::DType;
     use terjemah::marian::config::MarianConfig;
-    use terjemah::marian::model::{Marian, Quantize, Weights};
+    use terjemah::marian::layers::Quantize;
+    use terjemah::marian::model::{Marian, Weights};
 
     let dir = fixture();
     let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
@@ -285,7 +286,8 @@ fn half_precision_follows_f32() {
 fn cache_reorders_follow_each_rows_history() {
     use candle_core::DType;
     use terjemah::marian::config::MarianConfig;
-    use terjemah::marian::model::{Marian, Quantize, Weights};
+    use terjemah::marian::layers::Quantize;
+    use terjemah::marian::model::{Marian, Weights};
 
     let dir = fixture();
     let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();

@@ -4,13 +4,10 @@
 //! where its kernel does not apply: another device or dtype, or an unexpected layout.
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Module, Tensor};
-use candle_nn::LayerNorm;
+use candle_core::{DType, Tensor};
 use rayon::prelude::*;
 
-use super::layers::NORM_EPS;
 use crate::kernels::attention::{attend_sentence, KvRows, OneQuery};
-use crate::kernels::norm::add_layer_norm;
 
 /// Whether `t` is f32 on the CPU: where the hand-written passes here apply.
 pub(super) fn is_cpu_f32(t: &Tensor) -> bool {
@@ -131,35 +128,4 @@ pub(super) fn attend_unpadded(
         out
     })?;
     Ok(Tensor::from_vec(out, (tokens, d), qkv.device())?)
-}
-
-/// `norm(h + x)`, the post-norm residual step. On the CPU in f32 the sum and the normalisation are
-/// one pass per row (candle would write the sum, then read it back in a scalar loop).
-pub(super) fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tensor> {
-    let fused = is_cpu_f32(h)
-        && is_cpu_f32(x)
-        && h.is_contiguous()
-        && x.is_contiguous()
-        && h.dims() == x.dims();
-    let (true, Some(bias)) = (fused, norm.bias()) else {
-        return Ok(norm.forward(&(h + x)?)?);
-    };
-    let d = h.dim(candle_core::D::Minus1)?;
-    let gain = norm.weight().to_vec1::<f32>()?;
-    let shift = bias.to_vec1::<f32>()?;
-    anyhow::ensure!(
-        gain.len() == d && shift.len() == d,
-        "layer norm of width {} over rows of {d}",
-        gain.len()
-    );
-    let (h_store, h_layout) = h.storage_and_layout();
-    let (x_store, x_layout) = x.storage_and_layout();
-    let (Some(hs), Some(xs)) = (cpu_f32(&h_store), cpu_f32(&x_store)) else {
-        return Ok(norm.forward(&(h + x)?)?);
-    };
-    let n = h.elem_count();
-    let hs = &hs[h_layout.start_offset()..][..n];
-    let xs = &xs[x_layout.start_offset()..][..n];
-    let out = add_layer_norm(hs, xs, &gain, &shift, NORM_EPS);
-    Ok(Tensor::from_vec(out, h.dims(), h.device())?)
 }

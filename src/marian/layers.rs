@@ -3,14 +3,14 @@
 //! sinusoidal position table. Numerics follow transformers' `modeling_marian.py`.
 
 use anyhow::Result;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{layer_norm, LayerNorm, LayerNormConfig, VarBuilder};
 use rayon::prelude::*;
 
-use super::cpu::{add_norm, attend_one, attend_unpadded, is_cpu_f32, with_cpu_f32};
-use super::model::Quantize;
+use super::cpu::{attend_one, attend_unpadded, cpu_f32, is_cpu_f32, with_cpu_f32};
 use crate::kernels::attention::KvRows;
 use crate::kernels::int8::Int8Linear;
+use crate::kernels::norm::add_layer_norm;
 use crate::kernels::packed::PackedLinear;
 use crate::kernels::PARALLEL_ELEMENTS;
 
@@ -40,6 +40,16 @@ impl Activation {
             Activation::Relu => x.relu()?,
         })
     }
+}
+
+/// Weight precision for the linear layers and the output projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantize {
+    /// Weights as loaded (f32 on CPU).
+    None,
+    /// Signed 8-bit weights with one scale per output row, activations quantized per row on the
+    /// fly (see [`crate::kernels::int8`]): a quarter of f32's weight memory and traffic. CPU only.
+    Int8,
 }
 
 /// A linear layer `y = x W^T + b` with `W` stored `(out, in)` as in the checkpoint.
@@ -357,6 +367,37 @@ pub(super) const NORM_EPS: f32 = 1e-5;
 
 pub(super) fn norm(d: usize, vb: VarBuilder) -> Result<LayerNorm> {
     Ok(layer_norm(d, LayerNormConfig::from(NORM_EPS as f64), vb)?)
+}
+
+/// `norm(h + x)`, the post-norm residual step. On the CPU in f32 the sum and the normalisation are
+/// one pass per row (candle would write the sum, then read it back in a scalar loop).
+pub(super) fn add_norm(norm: &LayerNorm, h: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let fused = is_cpu_f32(h)
+        && is_cpu_f32(x)
+        && h.is_contiguous()
+        && x.is_contiguous()
+        && h.dims() == x.dims();
+    let (true, Some(bias)) = (fused, norm.bias()) else {
+        return Ok(norm.forward(&(h + x)?)?);
+    };
+    let d = h.dim(candle_core::D::Minus1)?;
+    let gain = norm.weight().to_vec1::<f32>()?;
+    let shift = bias.to_vec1::<f32>()?;
+    anyhow::ensure!(
+        gain.len() == d && shift.len() == d,
+        "layer norm of width {} over rows of {d}",
+        gain.len()
+    );
+    let (h_store, h_layout) = h.storage_and_layout();
+    let (x_store, x_layout) = x.storage_and_layout();
+    let (Some(hs), Some(xs)) = (cpu_f32(&h_store), cpu_f32(&x_store)) else {
+        return Ok(norm.forward(&(h + x)?)?);
+    };
+    let n = h.elem_count();
+    let hs = &hs[h_layout.start_offset()..][..n];
+    let xs = &xs[x_layout.start_offset()..][..n];
+    let out = add_layer_norm(hs, xs, &gain, &shift, NORM_EPS);
+    Ok(Tensor::from_vec(out, h.dims(), h.device())?)
 }
 
 /// Marian's sinusoidal table: sines in the first half of each row, cosines in the second (not

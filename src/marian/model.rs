@@ -19,9 +19,10 @@ use candle_nn::VarBuilder;
 use crate::marian::config::MarianConfig;
 
 use super::cache::{DecoderCache, DecoderStates, Encoded, History, Logits};
-use super::cpu::{add_norm, is_cpu_f32, with_cpu_f32};
+use super::cpu::{is_cpu_f32, with_cpu_f32};
 use super::layers::{
-    norm, sinusoidal_positions, Activation, Attention, DecoderLayer, EncoderLayer, Proj,
+    add_norm, norm, sinusoidal_positions, Activation, Attention, DecoderLayer, EncoderLayer, Proj,
+    Quantize,
 };
 use crate::kernels::attention::KvRows;
 
@@ -41,16 +42,6 @@ pub struct Marian {
     pad: u32,
     /// Width of a decoding step's logits.
     vocab: usize,
-}
-
-/// Weight precision for the linear layers and the output projection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quantize {
-    /// Weights as loaded (f32 on CPU).
-    None,
-    /// Signed 8-bit weights with one scale per output row, activations quantized per row on the
-    /// fly (see [`crate::kernels::int8`]): a quarter of f32's weight memory and traffic. CPU only.
-    Int8,
 }
 
 /// Which weights file a model directory offers.

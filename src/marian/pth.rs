@@ -13,7 +13,7 @@
 //! without bound, sizes tensors from the pickle before reading them and never checks the zip's
 //! CRCs. Here the pickle machine ([`Machine`]) bounds what it builds by the bytes it has read and
 //! never calls anything: a global outside what `torch.save` writes for a state dict is refused.
-//! Every size is checked against the file ([`crate::marian::weights::checked_bytes`]) when it is opened,
+//! Every size is checked against the file ([`super::tensor_bytes::checked_bytes`]) when it is opened,
 //! before anything is allocated; each storage is read only when the model asks for a tensor of it
 //! (see [`Pth`]), and every zip entry read is checked against its CRC-32 as it is read.
 //!
@@ -42,7 +42,9 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use candle_core::pickle::Object;
 use candle_core::{DType, Device, Tensor};
 
-use crate::marian::weights::{all_finite, check_finite, checked_bytes, read_bytes, read_f32};
+use crate::marian::tensor_bytes::{
+    all_finite, check_finite, checked_bytes, not_found, read_bytes, read_f32,
+};
 
 /// `torch.serialization.MAGIC_NUMBER` pickled with protocol 2, torch's default and the only one
 /// read here: PROTO 2, a 10-byte LONG1, STOP.
@@ -145,10 +147,7 @@ impl<R: BufRead + Seek> Pth<R> {
     /// the model asks for one name of its tied embedding and repacks it: a copy kept for the
     /// others, which it never asks for, would double that table until loading ends.
     pub fn take(&mut self, name: &str) -> Result<Tensor> {
-        let (key, view) = self
-            .views
-            .remove(name)
-            .ok_or_else(|| crate::marian::weights::not_found(name))?;
+        let (key, view) = self.views.remove(name).ok_or_else(|| not_found(name))?;
         if self.last.as_ref().is_some_and(|(k, _)| *k != key) {
             self.last = None;
         }

@@ -9,7 +9,8 @@ use candle_core::{DType, Device};
 
 use crate::marian::config::{DecodeOptions, MarianConfig, MAX_BEAMS};
 use crate::marian::hub::ModelFiles;
-use crate::marian::model::{Marian, Quantize, Weights};
+use crate::marian::layers::Quantize;
+use crate::marian::model::{Marian, Weights};
 use crate::marian::tokenizer::MarianTokenizer;
 use crate::search::batch::{plan, BatchLimits};
 use crate::search::decode::generate;
