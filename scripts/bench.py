@@ -108,7 +108,7 @@ def write_bench_input(path, per_corpus=100):
 
 
 def plan_batches(lengths, size=BATCH):
-    """terjemah's batch plan (src/batch.rs) without the token budget: stable sort longest first, groups."""
+    """terjemah's batch plan (src/search/batch.rs) without the token budget: stable sort longest first, groups."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[i : i + size] for i in range(0, len(order), size)]
 
@@ -332,7 +332,7 @@ def run_python_system(args, system, sentences, batches, beams, threads):
 
 
 class TargetRenderer:
-    """Renders ids as terjemah does (src/tokenizer.rs: pieces joined, specials dropped, ▁ → space,
+    """Renders ids as terjemah does (src/marian/tokenizer.rs: pieces joined, specials dropped, ▁ → space,
     stripped), and re-tokenizes text to estimate a token count when no ids are available."""
 
     def __init__(self, model_dir):

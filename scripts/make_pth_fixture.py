@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Write the tiny torch.save fixtures for the legacy checkpoint reader in src/pth.rs.
+"""Write the tiny torch.save fixtures for the legacy checkpoint reader in src/marian/pth.rs.
 
     /work/pyenv/bin/python scripts/make_pth_fixture.py      # any Python with torch
 
 opus-mt `pytorch_model.bin` files from around 2020 may use PyTorch's legacy (non-zip) serialization,
-which candle's `candle_core::pickle` cannot read; src/pth.rs reads it. This script writes, into
+which candle's `candle_core::pickle` cannot read; src/marian/pth.rs reads it. This script writes, into
 tests/data/:
 
   pth-legacy.pth        an OrderedDict saved with `_use_new_zipfile_serialization=False`: a float32

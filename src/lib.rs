@@ -1,11 +1,23 @@
 //! terjemah: Indonesian → English machine translation with MarianMT (opus-mt-id-en) on candle.
 //!
 //! ```text
-//! input lines ─► tokenizer ─► batch (length-sorted, token budget) ─► model (encode once)
-//!             ─► decode (greedy / beam, per-step cache) ─► tokenizer (detokenize) ─► output lines
+//! Args ─► Config ─► Input ─► Document ─► Segment ─► Batch ─► Translation ─► reassemble ─► output
+//!  cli      cli      files     text        text      search   search+marian    text        files
 //! ```
 //!
-//! [`Translator`] is the library entry point; [`cli`] and [`pipeline`] drive it from the command line.
+//! - [`cli`]: clap arguments → the pipeline's validated config.
+//! - [`pipeline`]: the only module that knows the stage order; folder runs, progress, reports.
+//! - [`device`]: where the model runs and in what precision.
+//! - [`files`]: inputs read and checked as text, outputs written whole, a run planned first.
+//! - [`text`]: documents as text (no tensors): segmentation, protected spans, labels, Markdown,
+//!   reassembly.
+//! - [`search`]: batches, greedy and beam search, and the [`Translator`].
+//! - [`marian`]: the model as the hub publishes it: files, config, tokenizer, weights, graph.
+//! - [`kernels`]: hand-written CPU code that knows nothing of Marian.
+//!
+//! Dependencies point down only: `cli → pipeline → text, search → marian → kernels`, with
+//! `files` and `device` below what uses them (checked by `tests/layout.rs`). [`Translator`] is
+//! the library entry point.
 
 pub mod cli;
 pub mod device;

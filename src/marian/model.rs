@@ -370,7 +370,8 @@ impl Marian {
     }
 
     /// The output projection folded row by row instead of written out (see
-    /// [`PackedLinear::forward_fold`]), where it is packed f32 on the CPU; `None` elsewhere.
+    /// [`crate::kernels::packed::PackedLinear::forward_fold`]), where it is packed f32 on the CPU;
+    /// `None` elsewhere.
     pub fn project_fold<S: Send>(
         &self,
         states: &DecoderStates,

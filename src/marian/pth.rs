@@ -11,9 +11,9 @@
 //! A model file can come from anywhere, so both are read here rather than with
 //! `candle_core::pickle`, which panics on some malformed pickles, can be made to clone objects
 //! without bound, sizes tensors from the pickle before reading them and never checks the zip's
-//! CRCs. Here the pickle machine ([`Machine`]) bounds what it builds by the bytes it has read and
+//! CRCs. Here the pickle machine (`Machine`) bounds what it builds by the bytes it has read and
 //! never calls anything: a global outside what `torch.save` writes for a state dict is refused.
-//! Every size is checked against the file ([`super::tensor_bytes::checked_bytes`]) when it is opened,
+//! Every size is checked against the file (`tensor_bytes::checked_bytes`) when it is opened,
 //! before anything is allocated; each storage is read only when the model asks for a tensor of it
 //! (see [`Pth`]), and every zip entry read is checked against its CRC-32 as it is read.
 //!

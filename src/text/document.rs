@@ -13,11 +13,11 @@
 //! sentence case and upper-cased afterwards.
 //!
 //! With [`DocumentOptions::markdown`], the Markdown syntax is kept as source bytes too (see
-//! [`super::markdown`]).
+//! `markdown`).
 //!
-//! The rules live by concern: [`super::lines`] (lines, kinds, hard wraps, casing),
-//! [`super::spans`] (protected spans), [`super::labels`] (labels, credits, datelines),
-//! [`super::split`] (long inputs) and [`super::markdown`]; this module holds the types and the
+//! The rules live by concern: `lines` (lines, kinds, hard wraps, casing),
+//! `spans` (protected spans), `labels` (labels, credits, datelines),
+//! `split` (long inputs) and `markdown`; this module holds the types and the
 //! parser that applies them in order.
 //!
 //! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
