@@ -37,6 +37,9 @@ Settings, identical for every system:
 
 Systems (`--systems`, comma-separated): terjemah (f32), terjemah-int8 (`--quantize int8`, only if
 `terjemah translate --help` offers it), transformers (f32, PyTorch), ct2-f32, ct2-int8.
+`--baseline BINARY` also runs every terjemah system with another terjemah build, as `terjemah@baseline`
+and `terjemah-int8@baseline`, in the same rotation: before/after figures of a change, side by side (copy
+`target/release/terjemah` away before the change, e.g. `cp target/release/terjemah /tmp/terjemah-before`).
 
 Measured, per system and mode:
   * sentences/s and generated tokens/s: terjemah's own stderr summary ("translated N sentences in X s"),
@@ -278,11 +281,11 @@ STAGES = ["encoder", "decoder layers", "output projection", "search", "outside t
 STAGE_LINE = re.compile(r"time per stage: " + ", ".join(rf"{name} ([\d.]+) s \(\d+%\)" for name in STAGES))
 
 
-def run_terjemah(args, input_path, beams, threads, quantize=None, model_dir=None):
+def run_terjemah(args, input_path, beams, threads, quantize=None, model_dir=None, binary=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.en"
         cmd = [
-            str(args.terjemah), "translate", "--input-format", "lines",
+            str(binary or args.terjemah), "translate", "--input-format", "lines",
             "--model-dir", str(model_dir or args.model),
             "--device", "cpu", "--threads", str(threads), "--beams", str(beams),
             "--batch-size", str(BATCH), "--max-batch-tokens", "100000",
@@ -421,6 +424,8 @@ def main():
     ap.add_argument("--model-pt", type=Path, default=ROOT / "bench-model-pt")
     ap.add_argument("--input", type=Path, default=ROOT / "data" / "bench.id")
     ap.add_argument("--terjemah", type=Path, default=ROOT / "target" / "release" / "terjemah")
+    ap.add_argument("--baseline", type=Path, metavar="BINARY",
+                    help="another terjemah build, run beside --terjemah as terjemah@baseline (before/after a change)")
     ap.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -468,6 +473,13 @@ def main():
         shutil.copy2(args.terjemah, pinned)
         args.terjemah_sha256 = hashlib.sha256(pinned.read_bytes()).hexdigest()[:16]
         args.terjemah = pinned
+    if args.baseline:
+        if not args.baseline.exists():
+            sys.exit(f"{args.baseline} is missing")
+        pinned = Path(work.name) / "terjemah-baseline"
+        shutil.copy2(args.baseline, pinned)
+        args.baseline_sha256 = hashlib.sha256(pinned.read_bytes()).hexdigest()[:16]
+        args.baseline = pinned
     input_path = Path(work.name) / "input.id"
     input_path.write_text("\n".join(sentences) + "\n", encoding="utf-8")
 
@@ -475,9 +487,11 @@ def main():
     runs = []
     for mode in modes:
         for s in systems:
-            runs.append((s, mode, args.threads))
-            if s.startswith("terjemah") and not args.no_single_thread and args.threads != 1:
-                runs.append((s, mode, 1))
+            variants = [s, s + "@baseline"] if args.baseline and s.startswith("terjemah") else [s]
+            for v in variants:
+                runs.append((v, mode, args.threads))
+                if s.startswith("terjemah") and not args.no_single_thread and args.threads != 1:
+                    runs.append((v, mode, 1))
 
     print(f"{len(sentences)} sentences, {len(batches)} batches of <= {BATCH}, {sum(lengths)} source tokens; "
           f"{len(runs)} runs x {args.reps} repetitions", file=sys.stderr)  # fmt: skip
@@ -491,8 +505,10 @@ def main():
                 wait_for_idle(args.idle_wait)
             t0 = time.perf_counter()
             if system.startswith("terjemah"):
-                quant = "int8" if system == "terjemah-int8" else None
-                res = run_terjemah(args, input_path, beams, threads, quantize=quant)
+                name, _, build = system.partition("@")
+                quant = "int8" if name == "terjemah-int8" else None
+                binary = args.baseline if build == "baseline" else None
+                res = run_terjemah(args, input_path, beams, threads, quantize=quant, binary=binary)
             else:
                 res = run_python_system(args, system, sentences, batches, beams, threads)
             results[run].append(res)
@@ -647,6 +663,8 @@ def versions(args):
     if getattr(args, "terjemah_sha256", None):
         r = subprocess.run([str(args.terjemah), "--version"], capture_output=True, text=True)
         out["terjemah"] = f"{r.stdout.strip().removeprefix('terjemah ') or '?'} (binary sha256 {args.terjemah_sha256})"
+    if getattr(args, "baseline", None):
+        out["terjemah@baseline"] = f"binary sha256 {args.baseline_sha256}"
     for mod in ["torch", "transformers", "ctranslate2"]:
         r = subprocess.run([sys.executable, "-c", f"import {mod}; print({mod}.__version__)"],
                            capture_output=True, text=True)  # fmt: skip
@@ -679,6 +697,18 @@ def markdown(report):
             f"| {rss} | {approx}{r['mean_generated_tokens']:.2f} ({r['generated_tokens_check']}{span}) "
             f"| {fmt_cpus(r['others_cpus_max'])} |"
         )
+    base_rows = {(r["system"].removesuffix("@baseline"), r["mode"], r["threads"]): r
+                 for r in report["results"] if r["system"].endswith("@baseline")}  # fmt: skip
+    if base_rows:
+        lines += ["", "This build against --baseline, the same runs alternated (ratio > 1: this build is faster):", "",
+                  "| system | mode | threads | sentences/s | baseline sentences/s | ratio | peak RSS MB | baseline peak RSS MB |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for r in report["results"]:
+            b = base_rows.get((r["system"], r["mode"], r["threads"]))
+            if b:
+                lines.append(f"| {r['system']} | {r['mode']} | {r['threads']} | {r['sentences_per_s']:.2f} "
+                             f"| {b['sentences_per_s']:.2f} | {r['sentences_per_s'] / b['sentences_per_s']:.3f} "
+                             f"| {r['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} |")  # fmt: skip
     staged = [r for r in report["results"] if r.get("stage_s")]
     if staged:
         lines += ["", "terjemah's time per stage (`--timings`; median seconds, share of their sum):", ""]
