@@ -28,7 +28,6 @@ use super::labels::{
 use super::lines::{
     classify, is_all_caps, joins_next, sentence_case, split_lines, wrapped_len, Kind, Line,
 };
-use super::markdown::{md_line_kinds, md_plain, md_prefix, ref_definition, MdLine};
 use super::spans::{is_line_break, is_quote, quote_mark_len, unmatched_brackets, Tokens};
 use super::split::split_long;
 
@@ -118,7 +117,6 @@ impl Document {
         let mut parser = Parser {
             opts,
             inputs: Vec::new(),
-            refs: Vec::new(),
         };
         let mut blocks = Vec::new();
         let mut flow = Vec::new();
@@ -129,67 +127,10 @@ impl Document {
             }
             None => text,
         };
-        let lines = split_lines(body);
-        let md = opts.markdown.then(|| md_line_kinds(&lines));
-        let kinds: Vec<Kind> = match &md {
-            None => lines.iter().map(|l| classify(l.content)).collect(),
-            Some(md) => lines
-                .iter()
-                .zip(md)
-                .map(|(l, &k)| {
-                    if l.content.is_empty() {
-                        Kind::Blank
-                    } else if k == MdLine::Verbatim
-                        || !md_plain(l.content)
-                        || l.content.ends_with('\\')
-                        || l.tail.starts_with("  ")
-                    {
-                        Kind::Keep
-                    } else {
-                        classify(l.content)
-                    }
-                })
-                .collect(),
-        };
-        if let Some(md) = &md {
-            parser.refs = lines
-                .iter()
-                .zip(md)
-                .filter(|&(_, &k)| k == MdLine::Text)
-                .filter_map(|(l, _)| {
-                    let rest = &l.content[md_prefix(l.content).0..];
-                    let (label, _) = ref_definition(rest)?;
-                    Some(label.to_lowercase())
-                })
-                .collect();
-        }
-        let joins: Vec<bool> = (1..lines.len())
-            .map(|k| opts.unwrap_paragraphs && joins_next(&lines[k - 1], &lines[k], kinds[k]))
-            .collect();
-        let mut i = 0;
-        while i < lines.len() {
-            let n = if opts.unwrap_paragraphs {
-                wrapped_len(&lines, &kinds, &joins, i)
-            } else {
-                1
-            };
-            if n >= 2 {
-                if !flow.is_empty() {
-                    blocks.push(Block::Flow(std::mem::take(&mut flow)));
-                }
-                blocks.push(parser.wrapped(&lines[i..i + n]));
-            } else {
-                let line = &lines[i];
-                keep(&mut flow, line.indent);
-                match (md.as_ref().map(|md| md[i]), kinds[i]) {
-                    (Some(MdLine::Verbatim), _) | (_, Kind::Blank) => keep(&mut flow, line.content),
-                    (Some(MdLine::Text), _) => parser.md_line(&mut flow, line.content),
-                    (None, Kind::Keep) => keep(&mut flow, line.content),
-                    (None, Kind::Label | Kind::Prose) => parser.text(&mut flow, line.content),
-                }
-                keep(&mut flow, line.tail);
-            }
-            i += n;
+        if opts.markdown {
+            parser.markdown(body, &mut blocks, &mut flow);
+        } else {
+            parser.lines(body, &mut blocks, &mut flow);
         }
         if !flow.is_empty() {
             blocks.push(Block::Flow(flow));
@@ -225,12 +166,42 @@ pub(super) fn keep(out: &mut Vec<Piece>, s: &str) {
 pub(super) struct Parser<'o> {
     pub(super) opts: &'o DocumentOptions,
     pub(super) inputs: Vec<String>,
-    /// Markdown: the lower-cased labels of the document's reference definitions, so that a
-    /// shortcut reference link (`[Kompas]`) keeps its text.
-    pub(super) refs: Vec<String>,
 }
 
 impl Parser<'_> {
+    /// A plain-text document, line by line: blank and untranslatable lines are kept, runs of
+    /// hard-wrapped lines joined.
+    fn lines(&mut self, body: &str, blocks: &mut Vec<Block>, flow: &mut Vec<Piece>) {
+        let lines = split_lines(body);
+        let kinds: Vec<Kind> = lines.iter().map(|l| classify(l.content)).collect();
+        let joins: Vec<bool> = (1..lines.len())
+            .map(|k| self.opts.unwrap_paragraphs && joins_next(&lines[k - 1], &lines[k], kinds[k]))
+            .collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let n = if self.opts.unwrap_paragraphs {
+                wrapped_len(&lines, &kinds, &joins, i)
+            } else {
+                1
+            };
+            if n >= 2 {
+                if !flow.is_empty() {
+                    blocks.push(Block::Flow(std::mem::take(flow)));
+                }
+                blocks.push(self.wrapped(&lines[i..i + n]));
+            } else {
+                let line = &lines[i];
+                keep(flow, line.indent);
+                match kinds[i] {
+                    Kind::Blank | Kind::Keep => keep(flow, line.content),
+                    Kind::Label | Kind::Prose => self.text_plain(flow, line.content),
+                }
+                keep(flow, line.tail);
+            }
+            i += n;
+        }
+    }
+
     fn wrapped(&mut self, lines: &[Line]) -> Block {
         let joined = lines
             .iter()
@@ -238,7 +209,7 @@ impl Parser<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         let mut pieces = Vec::new();
-        self.text(&mut pieces, &joined);
+        self.text_plain(&mut pieces, &joined);
         let lines = lines
             .iter()
             .map(|l| WrappedLine {
@@ -250,17 +221,7 @@ impl Parser<'_> {
         Block::Wrapped {
             pieces,
             lines,
-            markdown: self.opts.markdown,
-        }
-    }
-
-    /// A line's content (or a joined paragraph): in Markdown, the inline syntax is kept and the
-    /// text between it goes to [`Parser::text_plain`].
-    fn text(&mut self, out: &mut Vec<Piece>, text: &str) {
-        if self.opts.markdown {
-            self.md_inline(out, text);
-        } else {
-            self.text_plain(out, text);
+            markdown: false,
         }
     }
 

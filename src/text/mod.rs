@@ -4,8 +4,9 @@
 //! source bytes around them, applying the rules of the private modules in order: `lines` (lines,
 //! their kinds, hard-wrapped paragraphs, ALL-CAPS casing), `spans` (what inside a sentence is
 //! never sent: quote marks, URLs, placeholders), `labels` (labels, credits and datelines, one
-//! table), `split` (overlong inputs cut at clauses) and `markdown`. [`segment`] cuts prose into
-//! sentences; [`reassemble`] puts the translations back in place and checks them.
+//! table), `split` (overlong inputs cut at clauses) and `markdown` (Markdown read by
+//! pulldown-cmark, its prose sent through the same rules). [`segment`] cuts prose into sentences;
+//! [`reassemble`] puts the translations back in place and checks them.
 //!
 //! This folder knows nothing of tensors, tokens, models or files: its inputs and outputs are
 //! strings, so every rule here is testable with the source as its own translation (`properties`,
