@@ -28,7 +28,7 @@ use super::lines::{classify, joins_next, split_lines, wrapped_len, Kind, Line};
 /// may be longer, but a definition cannot interrupt a paragraph, which is all this is asked for).
 const BLOCK_START_BYTES: usize = 200;
 
-fn options() -> Options {
+pub(super) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
@@ -490,6 +490,37 @@ mod tests {
             ]
         );
         assert_eq!(md_inputs("| `a|b` | Kata \\| lain |"), ["Kata", "lain"]);
+    }
+
+    /// What the hand-written line classifier got wrong: tables without a leading pipe, and
+    /// code and HTML blocks inside list items and block quotes.
+    #[test]
+    fn markdown_containers_and_tables_follow_commonmark() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Kota | Jumlah warga\n--- | ---\nJakarta Pusat | 1,1 juta\n",
+                &["Kota", "Jumlah warga", "Jakarta Pusat", "1,1 juta"],
+            ),
+            (
+                "- butir daftar\n\n      kode terindentasi\n- butir kedua",
+                &["butir daftar", "butir kedua"],
+            ),
+            (
+                ">     kode dalam kutipan\n>\n> Satu kalimat.",
+                &["Satu kalimat."],
+            ),
+            (
+                "> <div>\n> Iklan di sini.\n> </div>\n>\n> Satu kalimat.",
+                &["Satu kalimat."],
+            ),
+            (
+                "- <!-- catatan\n  redaksi -->\n\n  Satu kalimat.",
+                &["Satu kalimat."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(md_inputs(text), *expected, "{text:?}");
+        }
     }
 
     #[test]

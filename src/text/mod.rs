@@ -12,6 +12,8 @@
 //! strings, so every rule here is testable with the source as its own translation (`properties`,
 //! the folder's property tests).
 
+#[cfg(test)]
+mod commonmark;
 pub mod document;
 mod labels;
 mod lines;
