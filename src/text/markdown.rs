@@ -296,13 +296,19 @@ fn first_event(text: &str) -> Option<(Event<'_>, Range<usize>)> {
 /// read on its own, it does not start with a paragraph (a list item of any number, a heading, a
 /// block quote, a fence, an HTML block, a thematic break, a reference definition).
 pub(crate) fn md_opens_block(s: &str) -> bool {
-    let line = s.split(['\n', '\r']).next().unwrap_or_default();
-    let mut end = line.len().min(BLOCK_START_BYTES);
-    while !line.is_char_boundary(end) {
+    let mut end = s.len().min(BLOCK_START_BYTES);
+    while !s.is_char_boundary(end) {
         end -= 1;
     }
-    let line = &line[..end];
-    !line.trim().is_empty()
+    let line = s[..end].split(['\n', '\r']).next().unwrap_or_default();
+    // Every block start is indentation, a digit or an ASCII punctuation mark; the parser, which
+    // re-wrapping asks for every candidate break, is only asked about lines that start so.
+    let may_open = line
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_punctuation() || c.is_ascii_digit() || c.is_whitespace());
+    may_open
+        && !line.trim().is_empty()
         && !matches!(first_event(line), Some((Event::Start(Tag::Paragraph), r)) if r.start == 0)
 }
 
