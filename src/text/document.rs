@@ -12,13 +12,12 @@
 //! paragraphs are joined before this and re-wrapped afterwards; ALL-CAPS text is sent in
 //! sentence case and upper-cased afterwards.
 //!
-//! With [`DocumentOptions::markdown`], the Markdown syntax is kept as source bytes too (see
-//! `markdown`).
+//! With [`DocumentOptions::markdown`], the document is read by pulldown-cmark and its syntax is
+//! kept as source bytes too (the `markdown` module).
 //!
-//! The rules live by concern: `lines` (lines, kinds, hard wraps, casing),
-//! `spans` (protected spans), `labels` (labels, credits, datelines),
-//! `split` (long inputs) and `markdown`; this module holds the types and the
-//! parser that applies them in order.
+//! The rules live by concern: `lines` (lines, kinds, hard wraps, casing), `spans` (protected
+//! spans), `labels` (labels, credits, datelines), `split` (long inputs) and `markdown`; this
+//! module holds the types and the parser that applies them in order.
 //!
 //! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
 
