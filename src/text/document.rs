@@ -109,6 +109,26 @@ pub(crate) enum Piece {
     },
 }
 
+impl Block {
+    /// A hard-wrapped paragraph: `pieces` translated as one text and spread over the source
+    /// `lines`, keeping each line's indentation and terminator.
+    pub(super) fn wrapped(pieces: Vec<Piece>, lines: &[Line], markdown: bool) -> Block {
+        let lines = lines
+            .iter()
+            .map(|l| WrappedLine {
+                head: l.indent.to_owned(),
+                tail: l.tail.to_owned(),
+                chars: l.content.chars().count(),
+            })
+            .collect();
+        Block::Wrapped {
+            pieces,
+            lines,
+            markdown,
+        }
+    }
+}
+
 impl Document {
     /// Parses `text`. Never fails: what cannot be recognised is translated as prose, and what
     /// has no letters is kept as it is.
@@ -209,19 +229,7 @@ impl Parser<'_> {
             .join(" ");
         let mut pieces = Vec::new();
         self.text_plain(&mut pieces, &joined);
-        let lines = lines
-            .iter()
-            .map(|l| WrappedLine {
-                head: l.indent.to_owned(),
-                tail: l.tail.to_owned(),
-                chars: l.content.chars().count(),
-            })
-            .collect();
-        Block::Wrapped {
-            pieces,
-            lines,
-            markdown: false,
-        }
+        Block::wrapped(pieces, lines, false)
     }
 
     /// Label, dateline, credit, then prose.

@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Tag};
 
-use super::document::{keep, Block, Parser, Piece, WrappedLine};
+use super::document::{keep, Block, Parser, Piece};
 use super::lines::{classify, joins_next, split_lines, wrapped_len, Kind, Line};
 
 /// A block start is decided within this many bytes of the line (a reference definition's label
@@ -251,20 +251,7 @@ impl Parser<'_> {
             pos = span.end;
         }
         keep(&mut pieces, &joined[pos..]);
-        let lines = group
-            .lines
-            .iter()
-            .map(|l| WrappedLine {
-                head: l.indent.to_owned(),
-                tail: l.tail.to_owned(),
-                chars: l.content.chars().count(),
-            })
-            .collect();
-        Block::Wrapped {
-            pieces,
-            lines,
-            markdown: true,
-        }
+        Block::wrapped(pieces, &group.lines, true)
     }
 
     /// A prose run: its pipes and surrounding whitespace are kept, the text between them goes
