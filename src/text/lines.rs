@@ -16,6 +16,7 @@ const WRAP_MIN_CHARS: usize = 40;
 pub(super) const WRAP_MAX_LINES: usize = 100;
 
 /// One source line, cut into three contiguous slices.
+#[derive(Clone, Copy)]
 pub(super) struct Line<'a> {
     /// Leading whitespace (all of a blank line).
     pub(super) indent: &'a str,

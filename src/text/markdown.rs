@@ -160,7 +160,7 @@ fn wrapped_groups(text: &str, para: Range<usize>) -> Vec<Group<'_>> {
         if n >= 2 {
             groups.push(Group {
                 range: at..at + len,
-                lines: split_lines(&text[at..at + len]),
+                lines: lines[i..i + n].to_vec(),
             });
         }
         at += len;
