@@ -3,7 +3,7 @@
 //! comments left out.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Each top-level module of the crate and the modules it may name.
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -16,17 +16,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("pipeline", &["text", "search", "marian", "files", "device"]),
     ("cli", &["pipeline", "marian", "files", "device"]),
 ];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The top-level modules named through `crate::` outside comments.
 fn named_modules(source: &str) -> BTreeSet<String> {
@@ -49,8 +38,11 @@ fn named_modules(source: &str) -> BTreeSet<String> {
 #[test]
 fn modules_depend_only_on_the_concerns_below_them() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files: Vec<_> = walkdir::WalkDir::new(&src)
+        .into_iter()
+        .map(|entry| entry.unwrap().into_path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .collect();
     let mut checked = 0;
     let mut wrong = Vec::new();
     for file in &files {
