@@ -10,6 +10,8 @@ Writes JSON Lines files:
   generate.jsonl   source text → ids, greedy and beam-4 generations (ids without the decoder start
                    token, and decoded text), each sentence generated alone
   short.jsonl      the same with max_length=6, where EOS is forced at the last position
+  norepeat.jsonl   greedy generations with no_repeat_ngram_size=3 (the pipeline's retry of
+                   looping outputs), for the sentences whose plain greedy output it changes
 """
 import argparse
 import json
@@ -83,12 +85,12 @@ def main():
             f.write(json.dumps({"target": text, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=True)},
                                ensure_ascii=False) + "\n")
 
-    def generations(texts, **kw):
+    def generations(texts, searches=(("greedy", 1), ("beam4", 4)), **kw):
         rows = []
         for text in texts:
             enc = tok([text], return_tensors="pt")
             row = {"text": text, "ids": enc.input_ids[0].tolist()}
-            for key, beams in [("greedy", 1), ("beam4", 4)]:
+            for key, beams in searches:
                 with torch.no_grad():
                     out = model.generate(**enc, num_beams=beams, **kw)[0].tolist()[1:]
                 while out and out[-1] == model.config.pad_token_id:
@@ -99,9 +101,15 @@ def main():
         return rows
 
     sentences = [t for t in TRICKY if t.strip()] + news + held_id + train_id[:100]
+    plain = generations(sentences)
     with open(args.out / "generate.jsonl", "w", encoding="utf-8") as f:
-        for row in generations(sentences):
+        for row in plain:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    blocked = generations(sentences, searches=(("greedy", 1),), no_repeat_ngram_size=3)
+    with open(args.out / "norepeat.jsonl", "w", encoding="utf-8") as f:
+        for row, before in zip(blocked, plain):
+            if row["greedy"] != before["greedy"]:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
     with open(args.out / "short.jsonl", "w", encoding="utf-8") as f:
         for row in generations(held_id[:40], max_length=6):
             f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -7,6 +7,7 @@
 //!
 //! - [`cli`]: clap arguments → the pipeline's validated config.
 //! - [`pipeline`]: the only module that knows the stage order; folder runs, progress, reports.
+//! - [`report`]: `--report`, one JSON object per segment and its decision.
 //! - [`device`]: where the model runs and in what precision.
 //! - [`files`]: inputs read and checked as text, outputs written whole, a run planned first.
 //! - [`text`]: documents as text (no tensors): segmentation, protected spans, labels, Markdown,
@@ -25,6 +26,7 @@ pub mod files;
 pub mod kernels;
 pub mod marian;
 pub mod pipeline;
+pub mod report;
 pub mod search;
 pub mod text;
 

@@ -5,7 +5,6 @@
 //! batches; when the pool is full it is translated and each of its documents is written (atomically)
 //! at once. A file that cannot be read or decoded is reported and skipped; the others go on.
 
-use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,9 +17,10 @@ use crate::files::plan::{self, TreePlan, TreeRequest};
 use crate::files::{read_file, write_atomic, Input};
 use crate::marian::hub::{self, ModelSource};
 use crate::marian::layers::Quantize;
+use crate::report::{Report, Retry, Translation};
 use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
-use crate::text::document::{Document, DocumentOptions};
+use crate::text::document::{Decision, Document, DocumentOptions};
 use crate::text::reassemble::{check_translation, reassemble};
 use crate::text::segment;
 
@@ -29,6 +29,11 @@ const POOL_SENTENCES: usize = 1024;
 
 /// Warnings printed per input before the rest are only counted (all go to `--report`).
 const WARNINGS_SHOWN: usize = 5;
+
+/// The n-gram size blocked when a translation that ran on is tried again: 3 stops the loops
+/// opus-mt models fall into on fragments (a word or two repeated) and leaves ordinary
+/// repetition of single words alone.
+const RETRY_NO_REPEAT_NGRAM: usize = 3;
 
 /// How a run ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,8 +195,8 @@ struct Engine {
     opts: TranslateOptions,
     progress: Progress,
     quiet: bool,
-    /// Where `--report` goes, and every warning and failure so far as JSON Lines.
-    report: Option<(PathBuf, RefCell<String>)>,
+    /// `--report`, if asked for.
+    report: Option<Report>,
 }
 
 /// A parsed document waiting in the pool.
@@ -226,30 +231,21 @@ impl Engine {
             opts,
             progress: Progress::new(config.quiet),
             quiet: config.quiet,
-            report: config.report.clone().map(|path| (path, RefCell::default())),
+            report: config.report.as_deref().map(Report::new),
         })
     }
 
     /// Writes the report, if one was asked for.
     fn finish(&self) -> Result<()> {
-        match &self.report {
-            Some((path, lines)) => write_atomic(path, lines.borrow().as_bytes()),
-            None => Ok(()),
-        }
-    }
-
-    fn record(&self, entry: serde_json::Value) {
-        if let Some((_, report)) = &self.report {
-            let mut report = report.borrow_mut();
-            report.push_str(&entry.to_string());
-            report.push('\n');
-        }
+        self.report.as_ref().map_or(Ok(()), Report::write)
     }
 
     /// An input that was not translated: always on stderr, and in the report.
     fn failure(&self, line: &str) {
         self.progress.println(&format!("terjemah: {line}"));
-        self.record(serde_json::json!({ "error": line }));
+        if let Some(report) = &self.report {
+            report.failure(line);
+        }
     }
 
     /// Something skipped on purpose, not a failure.
@@ -274,32 +270,103 @@ impl Engine {
             .map_err(|e| anyhow!("{name}: {e:#}"))
     }
 
-    /// Translates documents together (their inputs share batches) and returns each one's English,
-    /// warning about suspicious outputs under each document's name.
-    fn reassembled(&self, documents: &[(&str, &Document)], name: &str) -> Result<Vec<String>> {
-        let inputs: Vec<&str> = documents
+    /// Translates `inputs` and checks each translation. With `retry`, one that ran on (a loop,
+    /// or far longer than its source) is translated again by greedy search with repeated
+    /// trigrams blocked, and the second translation replaces the first only if it has no
+    /// warning at all; every other translation is the model's exact output.
+    fn translate(&self, inputs: &[&str], name: &str, retry: bool) -> Result<Vec<Translation>> {
+        let english = self.run_model(inputs, name)?;
+        let mut out: Vec<Translation> = inputs
             .iter()
-            .flat_map(|(_, d)| d.model_inputs().iter().map(String::as_str))
+            .zip(english)
+            .map(|(source, text)| Translation {
+                warning: check_translation(source, &text),
+                text,
+                retry: None,
+            })
             .collect();
-        let english = self.run_model(&inputs, name)?;
-        let (mut sources, mut rest) = (inputs.as_slice(), english.as_slice());
-        let mut out = Vec::with_capacity(documents.len());
-        for (doc_name, document) in documents {
-            let n = document.model_inputs().len();
-            let (mine, tail) = rest.split_at(n);
-            self.warn(doc_name, &sources[..n], mine);
-            out.push(reassemble(document, mine));
-            (sources, rest) = (&sources[n..], tail);
+        let again: Vec<usize> = (0..out.len())
+            .filter(|&i| retry && out[i].warning.as_ref().is_some_and(|w| w.runs_on()))
+            .collect();
+        if again.is_empty() {
+            return Ok(out);
+        }
+        let mut opts = self.opts.clone();
+        opts.decode.num_beams = 1;
+        opts.decode.no_repeat_ngram_size = RETRY_NO_REPEAT_NGRAM;
+        let sources: Vec<&str> = again.iter().map(|&i| inputs[i]).collect();
+        let second = self
+            .translator
+            .translate_with(&sources, &opts, &mut |_| {})
+            .map_err(|e| anyhow!("{name}: {e:#}"))?;
+        for (&i, text) in again.iter().zip(second) {
+            let t = &mut out[i];
+            if check_translation(inputs[i], &text).is_none() {
+                (t.text, t.warning, t.retry) = (text, None, Some(Retry::Kept));
+            } else {
+                t.retry = Some(Retry::Rejected);
+            }
         }
         Ok(out)
     }
 
-    /// Line mode: one output line per input line, terminators kept.
+    /// Translates documents together (their inputs share batches) and returns each one's English,
+    /// warning about suspicious outputs under each document's name. `lines` gives each
+    /// document's line in the input when the documents are JSON Lines fields.
+    fn reassembled(
+        &self,
+        documents: &[(&str, &Document)],
+        name: &str,
+        lines: Option<&[usize]>,
+    ) -> Result<Vec<String>> {
+        let inputs: Vec<&str> = documents
+            .iter()
+            .flat_map(|(_, d)| d.model_inputs().iter().map(String::as_str))
+            .collect();
+        let translations = self.translate(&inputs, name, true)?;
+        let mut rest = translations.as_slice();
+        let mut out = Vec::with_capacity(documents.len());
+        let mut shown = Warned::default();
+        for (k, (doc_name, document)) in documents.iter().enumerate() {
+            let (mine, tail) = rest.split_at(document.model_inputs().len());
+            let line = lines.map(|l| l[k]);
+            if let Some(report) = &self.report {
+                report.document(doc_name, document, mine, line);
+            }
+            for segment in document.segments() {
+                if let Decision::Translated { input } = segment.decision {
+                    shown.warn(self, doc_name, line.unwrap_or(segment.line), &mine[input]);
+                }
+            }
+            if documents.get(k + 1).is_none_or(|next| next.0 != *doc_name) {
+                shown.finish(self, doc_name);
+            }
+            let english: Vec<String> = mine.iter().map(|t| t.text.clone()).collect();
+            out.push(reassemble(document, &english));
+            rest = tail;
+        }
+        Ok(out)
+    }
+
+    /// Line mode: one output line per input line, terminators kept. Each line is the model's
+    /// exact output: no retry.
     fn lines(&self, text: &str, name: &str) -> Result<(String, usize)> {
         let lines = Lines::split(text);
         let units: Vec<&str> = lines.items.iter().map(|l| l.content).collect();
         self.progress.start(units.len() as u64);
-        let english = self.run_model(&units, name)?;
+        let translations = self.translate(&units, name, false)?;
+        let mut shown = Warned::default();
+        for (k, (source, t)) in units.iter().zip(&translations).enumerate() {
+            if source.trim().is_empty() {
+                continue;
+            }
+            if let Some(report) = &self.report {
+                report.translation(name, k + 1, source, t);
+            }
+            shown.warn(self, name, k + 1, t);
+        }
+        shown.finish(self, name);
+        let english: Vec<String> = translations.into_iter().map(|t| t.text).collect();
         Ok((lines.join(&english), units.len()))
     }
 
@@ -308,7 +375,7 @@ impl Engine {
         let document = Document::parse(text, &document_options(markdown));
         let n = document.model_inputs().len();
         self.progress.start(n as u64);
-        let mut english = self.reassembled(&[(name, &document)], name)?;
+        let mut english = self.reassembled(&[(name, &document)], name, None)?;
         Ok((english.pop().unwrap_or_default(), n))
     }
 
@@ -318,6 +385,7 @@ impl Engine {
         let lines = Lines::split(text);
         let mut objects = Vec::with_capacity(lines.items.len());
         let mut documents = Vec::new();
+        let mut numbers = Vec::new();
         for (n, line) in lines.items.iter().enumerate() {
             if line.content.trim().is_empty() {
                 objects.push(None);
@@ -328,6 +396,7 @@ impl Engine {
             match value.get(field) {
                 Some(serde_json::Value::String(s)) => {
                     documents.push(Document::parse(s, &DocumentOptions::default()));
+                    numbers.push(n + 1);
                     objects.push(Some(value));
                 }
                 Some(_) => bail!("{name}: line {}: field {field:?} is not a string", n + 1),
@@ -340,7 +409,7 @@ impl Engine {
             .sum::<usize>();
         self.progress.start(count as u64);
         let named: Vec<(&str, &Document)> = documents.iter().map(|d| (name, d)).collect();
-        let mut english = self.reassembled(&named, name)?.into_iter();
+        let mut english = self.reassembled(&named, name, Some(&numbers))?.into_iter();
         let mut out = String::with_capacity(text.len());
         for (line, object) in lines.items.iter().zip(objects) {
             match object {
@@ -356,38 +425,6 @@ impl Engine {
             out.push_str(line.ending);
         }
         Ok((out, count))
-    }
-
-    /// Warns about suspicious translations: the first few of one input on stderr, then a count;
-    /// all of them in the report.
-    fn warn(&self, name: &str, sources: &[&str], english: &[String]) {
-        let mut count = 0;
-        for (i, (s, t)) in sources.iter().zip(english).enumerate() {
-            let Some(w) = check_translation(s, t) else {
-                continue;
-            };
-            self.record(serde_json::json!({
-                "file": name, "segment": i + 1, "warning": w.as_str(), "source": s, "translation": t,
-            }));
-            count += 1;
-            if count <= WARNINGS_SHOWN && !self.quiet {
-                self.progress.println(&format!(
-                    "terjemah: {name}: warning: segment {}: {w}",
-                    i + 1
-                ));
-            }
-        }
-        if count > WARNINGS_SHOWN && !self.quiet {
-            let more = count - WARNINGS_SHOWN;
-            let hint = if self.report.is_some() {
-                "listed in the report"
-            } else {
-                "--report FILE lists them all"
-            };
-            self.progress.println(&format!(
-                "terjemah: {name}: … and {more} more warnings ({hint})"
-            ));
-        }
     }
 
     /// A folder run; returns the number of files that failed, those the plan found included.
@@ -446,14 +483,14 @@ impl Engine {
             [(name, _)] => name,
             _ => "batch",
         };
-        let results: Vec<Result<String>> = match self.reassembled(&named, together) {
+        let results: Vec<Result<String>> = match self.reassembled(&named, together, None) {
             Ok(english) => english.into_iter().map(Ok).collect(),
             // One bad document (a sentence the model cannot take) must not fail the others that
             // shared its batches: each is translated again on its own.
             Err(_) if pool.len() > 1 => named
                 .iter()
                 .map(|&(name, document)| {
-                    let mut english = self.reassembled(&[(name, document)], name)?;
+                    let mut english = self.reassembled(&[(name, document)], name, None)?;
                     Ok(english.pop().unwrap_or_default())
                 })
                 .collect(),
@@ -474,6 +511,47 @@ impl Engine {
         }
         pool.clear();
         (written, failed)
+    }
+}
+
+/// Warnings about suspicious translations of one input: the first few on stderr, then a count;
+/// all of them go to the report.
+#[derive(Default)]
+struct Warned {
+    count: usize,
+}
+
+impl Warned {
+    fn warn(&mut self, engine: &Engine, name: &str, line: usize, t: &Translation) {
+        let Some(w) = &t.warning else {
+            return;
+        };
+        self.count += 1;
+        if self.count <= WARNINGS_SHOWN && !engine.quiet {
+            let retried = match t.retry {
+                Some(Retry::Rejected) => " (also after a retry with repetition blocked)",
+                _ => "",
+            };
+            engine
+                .progress
+                .println(&format!("terjemah: {name}: warning: line {line}: {w}{retried}"));
+        }
+    }
+
+    /// Prints the count of warnings not shown, and starts counting again.
+    fn finish(&mut self, engine: &Engine, name: &str) {
+        if self.count > WARNINGS_SHOWN && !engine.quiet {
+            let more = self.count - WARNINGS_SHOWN;
+            let hint = if engine.report.is_some() {
+                "listed in the report"
+            } else {
+                "--report FILE lists them all"
+            };
+            engine.progress.println(&format!(
+                "terjemah: {name}: … and {more} more warnings ({hint})"
+            ));
+        }
+        self.count = 0;
     }
 }
 

@@ -13,7 +13,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("device", &[]),
     ("marian", &["kernels", "files"]),
     ("search", &["marian", "kernels"]),
-    ("pipeline", &["text", "search", "marian", "files", "device"]),
+    ("report", &["text", "files"]),
+    ("pipeline", &["text", "search", "marian", "files", "device", "report"]),
     ("cli", &["pipeline", "marian", "files", "device"]),
 ];
 

@@ -288,6 +288,9 @@ pub struct DecodeOptions {
     pub forced_eos: Option<u32>,
     /// EOS is banned until this many tokens are generated (transformers' `min_new_tokens`).
     pub min_new_tokens: usize,
+    /// No n-gram of this many tokens is generated twice (transformers' `no_repeat_ngram_size`);
+    /// 0 turns it off. Greedy search only: the pipeline retries looping outputs with it.
+    pub no_repeat_ngram_size: usize,
 }
 
 impl DecodeOptions {
@@ -356,6 +359,7 @@ impl DecodeOptions {
             banned_tokens,
             forced_eos,
             min_new_tokens: 0,
+            no_repeat_ngram_size: 0,
         })
     }
 }

@@ -28,6 +28,9 @@ pub fn generate(
     if opts.num_beams == 0 {
         bail!("the number of beams must be at least 1");
     }
+    if opts.num_beams > 1 && opts.no_repeat_ngram_size > 0 {
+        bail!("no_repeat_ngram_size is implemented for greedy search only");
+    }
     if sources.is_empty() || opts.max_length < 2 {
         return Ok(vec![Vec::new(); sources.len()]);
     }

@@ -8,7 +8,9 @@ use crate::marian::cache::{DecoderStates, Encoded, Logits};
 use crate::marian::config::DecodeOptions;
 use crate::marian::model::Marian;
 
-use super::step::{check_finite, excluded, forced_now, process, SpecialTokens, StageClock};
+use super::step::{
+    ban_repeated_ngrams, check_finite, excluded, forced_now, process, SpecialTokens, StageClock,
+};
 
 pub(super) fn greedy(
     model: &Marian,
@@ -32,8 +34,10 @@ pub(super) fn greedy(
         let chosen = if let Some(eos) = forced_now(opts, cur_len) {
             // Every other token is at −∞ there: no logits needed.
             vec![eos; tokens.len()]
-        } else if let Some(chosen) =
-            folded_argmax(model, &states, &excluded(opts, cur_len, special.eos))?
+        } else if let Some(chosen) = (opts.no_repeat_ngram_size == 0)
+            .then(|| folded_argmax(model, &states, &excluded(opts, cur_len, special.eos)))
+            .transpose()?
+            .flatten()
         {
             chosen
         } else {
@@ -43,7 +47,15 @@ pub(super) fn greedy(
             } = model.project(&states)?;
             // Rows in parallel: a serial pass over rows × vocabulary logits was 2% of a greedy run.
             flat.par_chunks_mut(vocab)
-                .map(|row| {
+                .enumerate()
+                .map(|(r, row)| {
+                    if opts.no_repeat_ngram_size > 0 {
+                        let generated = &outputs[active[r]];
+                        let history: Vec<u32> = std::iter::once(special.decoder_start)
+                            .chain(generated.iter().copied())
+                            .collect();
+                        ban_repeated_ngrams(row, &history, opts.no_repeat_ngram_size);
+                    }
                     process(row, cur_len, special.eos, opts, 0.0);
                     argmax(row)
                 })

@@ -137,6 +137,23 @@ pub(super) fn process(
     }
 }
 
+/// transformers' `NoRepeatNGramLogitsProcessor`: bans every token that would complete an
+/// `n`-gram already in `history` (the decoder start token included, as in transformers'
+/// `input_ids`). Applied before [`process`], whose bans and forced EOS it does not change.
+pub(super) fn ban_repeated_ngrams(row: &mut [f32], history: &[u32], n: usize) {
+    if n == 0 || history.len() + 1 < n {
+        return;
+    }
+    let prefix = &history[history.len() + 1 - n..];
+    for gram in history.windows(n) {
+        if gram[..n - 1] == *prefix {
+            if let Some(x) = row.get_mut(gram[n - 1] as usize) {
+                *x = f32::NEG_INFINITY;
+            }
+        }
+    }
+}
+
 /// The EOS token that [`process`] leaves as the only choice at this position, if it does.
 pub(super) fn forced_now(opts: &DecodeOptions, cur_len: usize) -> Option<u32> {
     opts.forced_eos.filter(|_| cur_len + 1 == opts.max_length)
@@ -175,6 +192,7 @@ mod tests {
             banned_tokens: vec![3],
             forced_eos: Some(0),
             min_new_tokens: 2,
+            no_repeat_ngram_size: 0,
         };
         let logits = [5.0, 2.0, 1.0, 9.0];
         let after = |cur_len| {
@@ -191,5 +209,27 @@ mod tests {
         let last = after(5);
         assert_eq!(last[0], 0.0);
         assert!(last[1..].iter().all(|x| *x == f32::NEG_INFINITY));
+    }
+
+    #[test]
+    fn repeated_ngrams_are_banned_after_their_prefix_only() {
+        let banned = |history: &[u32], n| {
+            let mut row = vec![0.0; 6];
+            ban_repeated_ngrams(&mut row, history, n);
+            (0..6u32)
+                .filter(|&t| row[t as usize] == f32::NEG_INFINITY)
+                .collect::<Vec<_>>()
+        };
+        // 2-grams (1,2) (2,3) (3,1) (1,2): after a final 2, the token 3 would repeat (2,3).
+        assert_eq!(banned(&[1, 2, 3, 1, 2], 2), vec![3]);
+        assert_eq!(banned(&[1, 2, 3, 1, 2], 3), vec![3], "(1,2,3) was seen");
+        assert_eq!(
+            banned(&[1, 2, 3, 1], 3),
+            Vec::<u32>::new(),
+            "(3,1) was never followed"
+        );
+        assert_eq!(banned(&[4, 4], 1), vec![4]);
+        assert_eq!(banned(&[1], 3), Vec::<u32>::new(), "shorter than an n-gram");
+        assert_eq!(banned(&[1, 2], 0), Vec::<u32>::new(), "0 is off");
     }
 }

@@ -12,6 +12,7 @@ pub(super) fn banning_options() -> DecodeOptions {
         banned_tokens: vec![5],
         forced_eos: Some(0),
         min_new_tokens: 3,
+        no_repeat_ngram_size: 0,
     }
 }
 

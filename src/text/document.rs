@@ -65,6 +65,32 @@ impl Default for DocumentOptions {
 pub struct Document {
     blocks: Vec<Block>,
     inputs: Vec<String>,
+    segments: Vec<Segment>,
+}
+
+/// A piece of source text with letters and what the parser decided for it: what `--report`
+/// lists, one object each, for an editor to review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The 1-based line of the document the text starts on.
+    pub line: usize,
+    /// The source text (for a model input, exactly what the model is given).
+    pub source: String,
+    pub decision: Decision,
+}
+
+/// What became of a [`Segment`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Sent to the model as this model input.
+    Translated { input: usize },
+    /// Confidently in another language (ISO 639-1 code): kept as it is.
+    PassedThrough { language: &'static str },
+    /// Written from the label table (or kept, when labels are not translated).
+    Label { written: String },
+    /// Kept as it is: names after a label, a credit's name, a dateline, a line of codes or page
+    /// chrome.
+    Protected,
 }
 
 /// A run of output: either pieces written one after the other, or a hard-wrapped paragraph.
@@ -136,6 +162,8 @@ impl Document {
         let mut parser = Parser {
             opts,
             inputs: Vec::new(),
+            segments: Vec::new(),
+            origins: vec![Origin::of_text(text)],
         };
         let mut blocks = Vec::new();
         let mut flow = Vec::new();
@@ -157,6 +185,7 @@ impl Document {
         Document {
             blocks,
             inputs: parser.inputs,
+            segments: parser.segments,
         }
     }
 
@@ -166,8 +195,52 @@ impl Document {
         &self.inputs
     }
 
+    /// Every decision the parser took, in document order: each model input once, with the
+    /// labels and protected text between them.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
     pub(crate) fn blocks(&self) -> &[Block] {
         &self.blocks
+    }
+}
+
+/// Line numbers for slices of one string that the parser reads: the document, or a paragraph
+/// joined from several of its lines. A slice is placed by its address, so that the rules, which
+/// pass `&str`s around, need not carry offsets.
+pub(super) struct Origin {
+    start: usize,
+    end: usize,
+    /// (offset in the string, line of the document that offset starts), sorted by offset.
+    lines: Vec<(usize, usize)>,
+}
+
+impl Origin {
+    /// The document itself: a line starts after each `\n`.
+    fn of_text(text: &str) -> Origin {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+        Origin::of(text, starts.zip(1..).collect())
+    }
+
+    pub(super) fn of(text: &str, lines: Vec<(usize, usize)>) -> Origin {
+        let start = text.as_ptr() as usize;
+        Origin {
+            start,
+            end: start + text.len(),
+            lines,
+        }
+    }
+
+    fn line(&self, s: &str) -> Option<usize> {
+        let at = s.as_ptr() as usize;
+        if !(self.start..=self.end).contains(&at) {
+            return None;
+        }
+        let i = self
+            .lines
+            .partition_point(|&(offset, _)| offset <= at - self.start);
+        self.lines.get(i.checked_sub(1)?).map(|&(_, line)| line)
     }
 }
 
@@ -185,9 +258,42 @@ pub(super) fn keep(out: &mut Vec<Piece>, s: &str) {
 pub(super) struct Parser<'o> {
     pub(super) opts: &'o DocumentOptions,
     pub(super) inputs: Vec<String>,
+    pub(super) segments: Vec<Segment>,
+    /// Innermost last: the document, then a joined paragraph being parsed.
+    pub(super) origins: Vec<Origin>,
 }
 
 impl Parser<'_> {
+    /// The document line that `s`, a slice of the text being parsed, starts on.
+    pub(super) fn line_of(&self, s: &str) -> usize {
+        self.origins
+            .iter()
+            .rev()
+            .find_map(|o| o.line(s))
+            .unwrap_or(1)
+    }
+
+    fn record(&mut self, s: &str, decision: Decision) {
+        self.segments.push(Segment {
+            line: self.line_of(s),
+            source: s.to_owned(),
+            decision,
+        });
+    }
+
+    /// Keeps source bytes that hold words on purpose (names, credits, codes), and records them.
+    pub(super) fn protect(&mut self, out: &mut Vec<Piece>, s: &str) {
+        // A credit's name is kept with the `:` after its label; the report shows the name.
+        let lead = s.len()
+            - s.trim_start_matches(|c: char| c.is_whitespace() || c == ':')
+                .len();
+        let words = s[lead..].trim_end();
+        if words.chars().any(char::is_alphabetic) {
+            self.record(words, Decision::Protected);
+        }
+        keep(out, s);
+    }
+
     /// A plain-text document, line by line: blank and untranslatable lines are kept, runs of
     /// hard-wrapped lines joined.
     fn lines(&mut self, body: &str, blocks: &mut Vec<Block>, flow: &mut Vec<Piece>) {
@@ -212,7 +318,8 @@ impl Parser<'_> {
                 let line = &lines[i];
                 keep(flow, line.indent);
                 match kinds[i] {
-                    Kind::Blank | Kind::Keep => keep(flow, line.content),
+                    Kind::Blank => keep(flow, line.content),
+                    Kind::Keep => self.protect(flow, line.content),
                     Kind::Label | Kind::Prose => self.text_plain(flow, line.content),
                 }
                 keep(flow, line.tail);
@@ -227,8 +334,18 @@ impl Parser<'_> {
             .map(|l| l.content)
             .collect::<Vec<_>>()
             .join(" ");
+        let starts = lines
+            .iter()
+            .scan(0, |offset, l| {
+                let start = *offset;
+                *offset += l.content.len() + 1;
+                Some((start, self.line_of(l.content)))
+            })
+            .collect();
+        self.origins.push(Origin::of(&joined, starts));
         let mut pieces = Vec::new();
         self.text_plain(&mut pieces, &joined);
+        self.origins.pop();
         Block::wrapped(pieces, lines, false)
     }
 
@@ -246,7 +363,7 @@ impl Parser<'_> {
             return;
         }
         let body_start = dateline_len(text).unwrap_or(0);
-        keep(out, &text[..body_start]);
+        self.protect(out, &text[..body_start]);
         let body = &text[body_start..];
         match trailing_credit(body) {
             Some(credit) => {
@@ -256,38 +373,40 @@ impl Parser<'_> {
                     Some((label, en)) => {
                         keep(out, &body[prose.len()..label.start]);
                         self.label(out, &body[label.clone()], en);
-                        keep(out, &body[label.end..]);
+                        self.protect(out, &body[label.end..]);
                     }
-                    None => keep(out, &body[prose.len()..]),
+                    None => self.protect(out, &body[prose.len()..]),
                 }
             }
             None => self.prose(out, body),
         }
     }
 
-    fn label(&self, out: &mut Vec<Piece>, source: &str, en: &str) {
-        if self.opts.translate_labels {
-            keep(out, &label_case(source, en));
+    fn label(&mut self, out: &mut Vec<Piece>, source: &str, en: &str) {
+        let written = if self.opts.translate_labels {
+            label_case(source, en)
         } else {
-            keep(out, source);
-        }
+            source.to_owned()
+        };
+        keep(out, &written);
+        self.record(source, Decision::Label { written });
     }
 
     /// Names after a label, kept as they are except for further labels after a space
     /// (`Budi | Editor: Ani`).
-    fn names(&self, out: &mut Vec<Piece>, s: &str) {
+    fn names(&mut self, out: &mut Vec<Piece>, s: &str) {
         let mut done = 0;
         for (p, _) in s.char_indices() {
             if p < done || !s[..p].ends_with(char::is_whitespace) {
                 continue;
             }
             if let Some(m) = match_label_at(s, p).filter(|m| m.colon) {
-                keep(out, &s[done..p]);
+                self.protect(out, &s[done..p]);
                 self.label(out, &s[p..m.label_end], m.label.en);
                 done = m.label_end;
             }
         }
-        keep(out, &s[done..]);
+        self.protect(out, &s[done..]);
     }
 
     fn prose(&mut self, out: &mut Vec<Piece>, text: &str) {
@@ -391,10 +510,20 @@ impl Parser<'_> {
             keep(out, &text[pos..part.start]);
             let s = &text[part.clone()];
             if s.chars().any(char::is_alphabetic) {
+                let input = self.inputs.len();
                 out.push(Piece::Model {
-                    input: self.inputs.len(),
+                    input,
                     upper,
                     continuation: !upper && s.starts_with(char::is_lowercase),
+                });
+                self.segments.push(Segment {
+                    line: self.line_of(s),
+                    source: if upper {
+                        sentence_case(s)
+                    } else {
+                        s.to_owned()
+                    },
+                    decision: Decision::Translated { input },
                 });
                 self.inputs.push(if upper {
                     sentence_case(s)
@@ -444,6 +573,48 @@ mod tests {
         assert!(got
             .iter()
             .any(|s| s.starts_with("Presiden Rusia") && s.ends_with("pada Juni 2024.")));
+    }
+
+    #[test]
+    fn segments_record_every_decision_with_its_line() {
+        let text = "JUDUL BERITA\n\nSatu baris ini.\n\
+                    Pemerintah provinsi menyatakan bahwa pembangunan jalan baru\n\
+                    akan dimulai tahun depan. Warga menyambut baik rencana itu.\n\
+                    Editor: Budi Santoso\n12.30 WIB\nFoto di pantai. Foto: KCNA\n";
+        let doc = Document::parse(text, &DocumentOptions::default());
+        let got: Vec<(usize, &str, &Decision)> = doc
+            .segments()
+            .iter()
+            .map(|s| (s.line, s.source.as_str(), &s.decision))
+            .collect();
+        let t = |input| Decision::Translated { input };
+        let label = |written: &str| Decision::Label {
+            written: written.to_owned(),
+        };
+        let wrapped = "Pemerintah provinsi menyatakan bahwa pembangunan jalan baru akan dimulai \
+                       tahun depan.";
+        assert_eq!(
+            got,
+            [
+                (1, "Judul berita", &t(0)),
+                (3, "Satu baris ini.", &t(1)),
+                (4, wrapped, &t(2)),
+                (5, "Warga menyambut baik rencana itu.", &t(3)),
+                (6, "Editor", &label("Editor")),
+                (6, "Budi Santoso", &Decision::Protected),
+                (7, "12.30 WIB", &Decision::Protected),
+                (8, "Foto di pantai.", &t(4)),
+                (8, "Foto", &label("Photo")),
+                (8, "KCNA", &Decision::Protected),
+            ]
+        );
+        let inputs: Vec<&String> = doc
+            .segments()
+            .iter()
+            .filter(|s| matches!(s.decision, Decision::Translated { .. }))
+            .map(|s| &s.source)
+            .collect();
+        assert_eq!(inputs, doc.model_inputs().iter().collect::<Vec<_>>());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Tag};
 
-use super::document::{keep, Block, Parser, Piece};
+use super::document::{keep, Block, Origin, Parser, Piece};
 use super::lines::{classify, joins_next, split_lines, wrapped_len, Kind, Line};
 
 /// A block start is decided within this many bytes of the line (a reference definition's label
@@ -243,6 +243,13 @@ impl Parser<'_> {
             }
             placed = true;
         }
+        let starts = group
+            .lines
+            .iter()
+            .zip(&contents)
+            .map(|(line, (_, base))| (*base, self.line_of(line.content)))
+            .collect();
+        self.origins.push(Origin::of(&joined, starts));
         let mut pieces = Vec::new();
         let mut pos = 0;
         for span in spans {
@@ -251,6 +258,7 @@ impl Parser<'_> {
             pos = span.end;
         }
         keep(&mut pieces, &joined[pos..]);
+        self.origins.pop();
         Block::wrapped(pieces, &group.lines, true)
     }
 

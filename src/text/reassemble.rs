@@ -254,28 +254,71 @@ fn rewrap(english: &str, lines: &[WrappedLine], markdown: bool, out: &mut String
 /// - longer than 2.5 × the source plus 20 characters (hallucinated text);
 /// - a sequence of 1 to 4 words repeated 4 or more times in a row, case and punctuation
 ///   ignored (a decoding loop), unless the source repeats itself that way too.
-pub fn check_translation(source: &str, translation: &str) -> Option<String> {
+pub fn check_translation(source: &str, translation: &str) -> Option<Warning> {
     let t = translation.trim();
     if t.is_empty() {
-        return Some("empty translation".to_owned());
+        return Some(Warning::Empty);
     }
-    let s_len = source.trim().chars().count();
-    let t_len = t.chars().count();
+    let (s_len, t_len) = (source.trim().chars().count(), t.chars().count());
     if s_len >= SHORT_MIN_SOURCE && (t_len as f64) < SHORT_RATIO * s_len as f64 {
-        return Some(format!(
-            "translation much shorter than source ({t_len} vs {s_len} characters)"
-        ));
+        return Some(Warning::Short {
+            translation: t_len,
+            source: s_len,
+        });
     }
     if t_len as f64 > LONG_RATIO * s_len as f64 + LONG_SLACK as f64 {
-        return Some(format!(
-            "translation much longer than source ({t_len} vs {s_len} characters)"
-        ));
+        return Some(Warning::Long {
+            translation: t_len,
+            source: s_len,
+        });
     }
     match (repeated_ngram(t), repeated_ngram(source)) {
-        (Some((gram, times)), None) => Some(format!(
-            "translation repeats \"{gram}\" {times} times in a row"
-        )),
+        (Some((gram, times)), None) => Some(Warning::Loop { gram, times }),
         _ => None,
+    }
+}
+
+/// A translation that looks wrong (see [`check_translation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    Empty,
+    /// Lengths in characters.
+    Short { translation: usize, source: usize },
+    Long { translation: usize, source: usize },
+    /// `gram` repeated `times` times in a row.
+    Loop { gram: String, times: usize },
+}
+
+impl Warning {
+    /// The model ran on past the source: a decoding loop or hallucinated text, which a search
+    /// with repetition blocked may avoid.
+    pub fn runs_on(&self) -> bool {
+        matches!(self, Warning::Long { .. } | Warning::Loop { .. })
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Warning::Empty => write!(f, "empty translation"),
+            Warning::Short {
+                translation,
+                source,
+            } => write!(
+                f,
+                "translation much shorter than source ({translation} vs {source} characters)"
+            ),
+            Warning::Long {
+                translation,
+                source,
+            } => write!(
+                f,
+                "translation much longer than source ({translation} vs {source} characters)"
+            ),
+            Warning::Loop { gram, times } => {
+                write!(f, "translation repeats \"{gram}\" {times} times in a row")
+            }
+        }
     }
 }
 
@@ -637,9 +680,10 @@ mod tests {
         )
         .is_some());
         let looped = "Putin arrived in the the the the city.";
-        assert!(check_translation(source, looped)
-            .unwrap()
-            .contains("\"the\" 4 times"));
+        assert_eq!(
+            check_translation(source, looped).unwrap().to_string(),
+            "translation repeats \"the\" 4 times in a row"
+        );
         let looped = "Putin said that, in June, in June, in June, in June.";
         assert!(check_translation(source, looped).is_some());
         assert_eq!(check_translation("ha ha ha ha ha", "ha ha ha ha ha"), None);
