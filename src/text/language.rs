@@ -51,7 +51,7 @@
 //! them with room. The cost: lingua is 6,600 sentences/s against whatlang's 44,000 (both far faster
 //! than translation), its three models add 12.2 MB to a stripped binary against whatlang's 0.3 MB,
 //! and it takes minutes rather than seconds to build from clean. Lingua loads a model the first
-//! time a segment needs it.
+//! time a segment needs it: 40–80 ms and under 10 MB for all three.
 
 use lingua::{Language, LanguageDetector, LanguageDetectorBuilder};
 use std::sync::LazyLock;
