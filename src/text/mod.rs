@@ -16,6 +16,7 @@
 mod commonmark;
 pub mod document;
 mod labels;
+pub mod language;
 mod lines;
 mod markdown;
 #[cfg(test)]
