@@ -21,6 +21,7 @@
 //!
 //! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
 
+use super::language::{self, Verdict};
 use super::labels::{
     dateline_len, is_name_like, is_time_like, label_case, match_label_at, trailing_credit, Rest,
 };
@@ -46,6 +47,9 @@ pub struct DocumentOptions {
     /// blocks, HTML blocks, front matter, line prefixes such as `#`, `>`, `- `, table pipes,
     /// code spans, link targets, emphasis markers). See the module documentation. Default off.
     pub markdown: bool,
+    /// Keep sentences that are confidently not Indonesian as they are ([`super::language`]):
+    /// opus-mt-id-en garbles English. Default on.
+    pub pass_through_foreign: bool,
 }
 
 impl Default for DocumentOptions {
@@ -55,6 +59,7 @@ impl Default for DocumentOptions {
             translate_labels: true,
             unwrap_paragraphs: true,
             markdown: false,
+            pass_through_foreign: true,
         }
     }
 }
@@ -431,10 +436,28 @@ impl Parser<'_> {
                 continue;
             }
             take_gap(self, out, &text[pos..range.start]);
-            self.segment(out, &tokens, &text[range.clone()], upper);
+            let sentence = &text[range.clone()];
+            match self.foreign(sentence) {
+                Some(language) => {
+                    self.record(sentence, Decision::PassedThrough { language });
+                    keep(out, sentence);
+                }
+                None => self.segment(out, &tokens, sentence, upper),
+            }
             pos = range.end;
         }
         take_gap(self, out, &text[pos..]);
+    }
+
+    /// The language of a sentence to pass through, if it is confidently not Indonesian.
+    fn foreign(&self, sentence: &str) -> Option<&'static str> {
+        if !self.opts.pass_through_foreign {
+            return None;
+        }
+        match language::detect(sentence) {
+            Verdict::Foreign(lang) => Some(lang.code()),
+            Verdict::Indonesian | Verdict::Unsure => None,
+        }
     }
 
     /// One sentence (a slice of the text of `tokens`): quote marks, line breaks and protected
