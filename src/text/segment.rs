@@ -323,6 +323,11 @@ const ABBREVIATIONS: &[(&str, Period)] = {
 
 /// The behaviour of `word` as an abbreviation, given the text before it.
 fn abbreviation(word: &str, before: &str) -> Option<Period> {
+    // Every entry is a few ASCII letters; this keeps numbers and dotted forms
+    // (`1.`, `S.H.`) from walking the whole table.
+    if word.len() > 7 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
     ABBREVIATIONS.iter().find_map(|&(entry, period)| {
         let found = match entry.rsplit_once(' ') {
             Some((lead, last)) => {
@@ -1032,6 +1037,19 @@ mod tests {
             CASES.len(),
             failures.join("\n")
         );
+    }
+
+    /// The length and letters guard in `abbreviation` must not hide an entry.
+    #[test]
+    fn abbreviations_are_short_ascii_words() {
+        for (entry, _) in super::ABBREVIATIONS {
+            for part in entry.split(' ') {
+                assert!(
+                    part.len() <= 7 && part.bytes().all(|b| b.is_ascii_alphabetic()),
+                    "{entry}"
+                );
+            }
+        }
     }
 
     #[test]
