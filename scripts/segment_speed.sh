@@ -4,7 +4,8 @@
 #     bash scripts/segment_speed.sh                        # target/release/terjemah, built if missing
 #     bash scripts/segment_speed.sh /tmp/seg-before/terjemah  # also that binary, and the ratio
 #
-# The input is about 20 MB: the lines of data/tico19.id and data/tatoeba.id, repeated. Each binary
+# The input is about 20 MB: the lines of data/tico19.id and data/tatoeba.id, repeated (SOURCES="a b"
+# repeats other files instead, e.g. the gold files for text dense in abbreviations). Each binary
 # segments it RUNS times (default 5) with its output discarded; the median wall time gives MB/s.
 # The time includes reading the file and writing the sentences, so it is a floor on the
 # segmenter's own speed.
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-5}
+read -r -a SOURCES <<<"${SOURCES:-data/tico19.id data/tatoeba.id}"
 BASELINE=${1:-}
 BIN=target/release/terjemah
 [[ -x $BIN ]] || cargo build --release --quiet
@@ -19,7 +21,7 @@ BIN=target/release/terjemah
 INPUT=$(mktemp --suffix=.id)
 trap 'rm -f "$INPUT"' EXIT
 while (($(stat -c %s "$INPUT") < 20 * 1000 * 1000)); do
-    cat data/tico19.id data/tatoeba.id >>"$INPUT"
+    cat "${SOURCES[@]}" >>"$INPUT"
 done
 BYTES=$(stat -c %s "$INPUT")
 
@@ -39,7 +41,7 @@ report() {
     awk -v name="$1" -v s="$2" -v b="$BYTES" 'BEGIN {printf "%-32s %6.3f s  %7.1f MB/s\n", name, s, b / s / 1e6}'
 }
 
-echo "input: $BYTES bytes, median of $RUNS runs"
+echo "input: $BYTES bytes of ${SOURCES[*]}, median of $RUNS runs"
 NEW=$(median_seconds "$BIN")
 report "$BIN" "$NEW"
 if [[ -n $BASELINE ]]; then
