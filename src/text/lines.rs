@@ -2,8 +2,8 @@
 //! which lines are prose, labels or kept as they are, which lines continue a hard-wrapped
 //! paragraph, and the casing of ALL-CAPS text (sent in sentence case, upper-cased back).
 
-use super::labels::{dateline_len, is_time_like, match_label_at, trailing_credit};
-use super::spans::{is_quote, protected_at};
+use super::labels::{dateline_len, is_chrome, is_time_like, match_label_at, trailing_credit};
+use super::spans::{is_embed_marker, is_quote, protected_at, trailing_code};
 
 /// Hard-wrapped lines are at most this many characters, indentation included.
 const WRAP_MAX_CHARS: usize = 80;
@@ -58,10 +58,15 @@ pub(super) fn split_lines(text: &str) -> Vec<Line<'_>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Blank,
-    /// Nothing to translate: no letters, a time, or only protected tokens.
+    /// Nothing to translate: no letters, a time, only protected tokens, page chrome, an embed
+    /// marker or an editor's code.
     Keep,
     /// Starts with a label.
     Label,
+    /// A list item: its marker is kept, the rest translated (see [`list_marker_len`]).
+    Item,
+    /// A table row: its `|` and tab separators are kept, each cell translated on its own.
+    Table,
     Prose,
 }
 
@@ -75,14 +80,24 @@ pub(super) fn classify(content: &str) -> Kind {
                 || protected_at(token, 0)
                     .is_some_and(|end| !token[end..].chars().any(char::is_alphanumeric))
         })
+        || is_chrome(content)
+        || is_embed_marker(content)
+        || trailing_code(content) == Some(0)
     {
         Kind::Keep
     } else if match_label_at(content, 0).is_some() {
         Kind::Label
+    } else if list_marker_len(content).is_some() {
+        Kind::Item
+    } else if content.contains(TABLE_SEPARATORS) {
+        Kind::Table
     } else {
         Kind::Prose
     }
 }
+
+/// What separates the cells of a table row in plain text.
+pub(super) const TABLE_SEPARATORS: [char; 2] = ['|', '\t'];
 
 /// Whether line `b` may continue the hard-wrapped paragraph that line `a` is in (see
 /// [`wrapped_len`]).
@@ -91,6 +106,7 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
         && !ends_clause(a.content)
         && !is_title_case(a.content)
         && trailing_credit(a.content).is_none()
+        && trailing_code(a.content).is_none()
         && b_kind == Kind::Prose
         && b.chars() <= WRAP_MAX_CHARS
         // A CR alone before a line that may come out empty would read as CRLF.
@@ -156,12 +172,19 @@ fn ends_clause(s: &str) -> bool {
 }
 
 fn starts_list_item(s: &str) -> bool {
-    let mut words = s.split_whitespace();
-    let first = words.next().unwrap_or("");
+    let first = s.split_whitespace().next().unwrap_or("");
     let numbered = first.len() > 1
         && first.ends_with(['.', ')'])
         && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit());
     matches!(first, "-" | "*" | "•" | "–" | "—") || numbered
+}
+
+/// Byte length of a list item's marker and the spaces after it (`• `, `- `, `1. `), when `s`
+/// starts with one and goes on with text.
+pub(super) fn list_marker_len(s: &str) -> Option<usize> {
+    let first = s.split_whitespace().next()?;
+    let rest = s[first.len()..].trim_start();
+    (starts_list_item(s) && !rest.is_empty()).then(|| s.len() - rest.len())
 }
 
 /// ALL-CAPS text: no lower-case letter, at least two words of two or more letters and at least

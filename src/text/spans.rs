@@ -197,8 +197,22 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// How URLs start: a scheme, or a host that news pages print without one (embedded posts'
+/// `pic.twitter.com/…`, short links, messaging links).
+const URL_STARTS: &[&str] = &[
+    "http://",
+    "https://",
+    "ftp://",
+    "www.",
+    "pic.twitter.com/",
+    "t.co/",
+    "bit.ly/",
+    "t.me/",
+    "wa.me/",
+];
+
 fn is_url(t: &str) -> bool {
-    ["http://", "https://", "ftp://", "www."]
+    URL_STARTS
         .iter()
         .any(|scheme| {
             t.len() > scheme.len() + 2
@@ -244,6 +258,39 @@ fn is_tag(t: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || (t.starts_with('@') && c == '.'))
+}
+
+/// Where an editor's code that ends `s` starts: `(nvc/nvc)`, `(har/ads)`, or `(wan)` after the
+/// paragraph's last stop, or alone. A code is one to three groups of two to six lower-case
+/// letters between slashes; without a slash it must follow a stop, so that a final `(dua)` of
+/// prose is not taken for one.
+pub(super) fn trailing_code(s: &str) -> Option<usize> {
+    let open = s.strip_suffix(')')?.rfind('(')?;
+    let inner = &s[open + 1..s.len() - 1];
+    let groups: Vec<&str> = inner.split('/').collect();
+    let code = (1..=3).contains(&groups.len())
+        && groups
+            .iter()
+            .all(|g| (2..=6).contains(&g.len()) && g.chars().all(|c| c.is_ascii_lowercase()));
+    let before = s[..open].trim_end();
+    let placed = before.is_empty()
+        || (s[..open].ends_with(char::is_whitespace)
+            && (groups.len() > 1
+                || before.ends_with(|c: char| ".!?…".contains(c) || is_quote(c))));
+    (code && placed).then_some(open)
+}
+
+/// A video or post embed marker filling a line: `[Gambas:Video CNN]`, `[Video: IHSG Menguat]`,
+/// a tag word and a colon in square brackets.
+pub(super) fn is_embed_marker(line: &str) -> bool {
+    line.strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .and_then(|inner| inner.split_once(':'))
+        .is_some_and(|(tag, rest)| {
+            !tag.is_empty()
+                && tag.chars().all(char::is_alphanumeric)
+                && !rest.contains(['[', ']'])
+        })
 }
 
 /// Byte offsets of the brackets without a partner in `s`, in one pass. A closer that does not
