@@ -45,7 +45,8 @@ fn spans(line: &str) -> Vec<&str> {
                 .iter()
                 .any(|s| w.starts_with(s))
                 || (w.len() > 1 && w.starts_with(['@', '#']))
-                || w.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                || w.split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         })
         .collect();
     let mut rest = line;
@@ -58,7 +59,10 @@ fn spans(line: &str) -> Vec<&str> {
     if let Some(open) = line.rfind('(') {
         let code = &line[open..];
         let inner = &code[1..code.len().max(1) - 1];
-        if code.ends_with(')') && !inner.is_empty() && inner.chars().all(|c| c.is_ascii_lowercase() || c == '/') {
+        if code.ends_with(')')
+            && !inner.is_empty()
+            && inner.chars().all(|c| c.is_ascii_lowercase() || c == '/')
+        {
             spans.push(code);
         }
     }
@@ -83,10 +87,39 @@ enum Expect {
     Credit(String, String),
 }
 
+impl Expect {
+    /// The source text the entry names lines by.
+    fn text(&self) -> &str {
+        match self {
+            Expect::Keep(t) | Expect::Line(t, _) | Expect::Label(t, _) | Expect::Credit(t, _) => t,
+        }
+    }
+
+    /// Whether the entry is about the source line with this content.
+    fn names(&self, source: &str) -> bool {
+        match self {
+            Expect::Keep(t) | Expect::Line(t, _) => source == t,
+            Expect::Label(t, _) => source.starts_with(t.as_str()),
+            Expect::Credit(t, _) => source.ends_with(t.as_str()),
+        }
+    }
+
+    /// Whether the English line (`english`, for `source`, both with terminators) keeps it.
+    fn holds(&self, source: &str, english: &str) -> bool {
+        let english_content = content(english);
+        match self {
+            Expect::Keep(_) => source == english,
+            Expect::Line(_, out) => english_content == out,
+            Expect::Label(_, en) => english_content.starts_with(en.as_str()),
+            Expect::Credit(_, en) => english_content.ends_with(en.as_str()),
+        }
+    }
+}
+
 fn expectations(page: &Path) -> Vec<Expect> {
     let sidecar = page.with_extension("expect");
-    let text = std::fs::read_to_string(&sidecar)
-        .unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
+    let text =
+        std::fs::read_to_string(&sidecar).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with("//"))
         .map(|l| {
@@ -146,30 +179,22 @@ fn check(page: &Path, source: &str, english: &str) -> Vec<String> {
         }
     }
     for expect in expectations(page) {
-        let (matches, name): (Box<dyn Fn(&str) -> bool>, &str) = match &expect {
-            Expect::Keep(t) | Expect::Line(t, _) => (Box::new(move |s: &str| s == t), t),
-            Expect::Label(t, _) => (Box::new(move |s: &str| s.starts_with(t.as_str())), t),
-            Expect::Credit(t, _) => (Box::new(move |s: &str| s.ends_with(t.as_str())), t),
-        };
         let mut found = false;
         for (n, (s, e)) in src.iter().zip(&eng).enumerate() {
-            let (sc, ec) = (content(s), content(e));
-            if !matches(sc) {
+            if !expect.names(content(s)) {
                 continue;
             }
             found = true;
-            let ok = match &expect {
-                Expect::Keep(_) => s == e,
-                Expect::Line(_, out) => ec == out,
-                Expect::Label(_, en) => ec.starts_with(en.as_str()),
-                Expect::Credit(_, en) => ec.ends_with(en.as_str()),
-            };
-            if !ok {
-                failures.push(format!("line {}: {name:?} not kept: {s:?} → {e:?}", n + 1));
+            if !expect.holds(s, e) {
+                failures.push(format!(
+                    "line {}: {:?} not kept: {s:?} → {e:?}",
+                    n + 1,
+                    expect.text()
+                ));
             }
         }
         if !found {
-            failures.push(format!("sidecar entry {name:?} matches no line"));
+            failures.push(format!("sidecar entry {:?} matches no line", expect.text()));
         }
     }
     failures
@@ -185,7 +210,15 @@ fn outlet_pages_keep_their_chrome() {
     for page in &pages {
         let source = std::fs::read_to_string(page).unwrap();
         let path = page.display().to_string();
-        let args = ["translate", "--model-dir", &model, "--beams", "1", "-q", &path];
+        let args = [
+            "translate",
+            "--model-dir",
+            &model,
+            "--beams",
+            "1",
+            "-q",
+            &path,
+        ];
         let out = run(&args, None, dir.path());
         let name = page.file_name().unwrap().to_string_lossy().into_owned();
         if !out.status.success() {

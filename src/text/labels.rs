@@ -1,10 +1,13 @@
-//! Labels, credits and datelines: the parts of a news page translated by table or kept, not
-//! sent to the model.
+//! Labels, credits, datelines and page chrome: the parts of a news page translated by table or
+//! kept, not sent to the model.
 //!
 //! One table ([`LABELS`]) lists the labels (`Sumber:`, `Editor:`, `Baca juga:`, `Foto:`) with their
 //! English and what follows each (names kept, credits kept when they look like names, prose
-//! translated). Credits are also found at the end of a caption (`… Foto: KCNA`), and datelines
-//! (`JAKARTA, KOMPAS.com —`) at the start of a paragraph. Everything here works on one line's text.
+//! translated). Credits are also found at the end of a caption (`… Foto: KCNA`,
+//! `… KOMPAS.com/ARDITO`), and datelines (`JAKARTA, KOMPAS.com —`) at the start of a paragraph.
+//! One table of outlets and agencies ([`SOURCES`]) serves credits, datelines and bylines, and
+//! [`is_chrome`] tells whole lines of page chrome (ad lines, footers, bylines) that are kept.
+//! Everything here works on one line's text.
 
 use std::ops::Range;
 
@@ -167,8 +170,7 @@ pub(super) fn is_chrome(line: &str) -> bool {
 fn is_byline(line: &str) -> bool {
     let outlet_pair = [" - ", " | ", ", "].iter().any(|sep| {
         line.rsplit_once(sep).is_some_and(|(head, tail)| {
-            (is_source(tail) && is_proper_name(head))
-                || (is_source(head) && is_time_like(tail))
+            (is_source(tail) && is_proper_name(head)) || (is_source(head) && is_time_like(tail))
         })
     });
     let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -176,7 +178,8 @@ fn is_byline(line: &str) -> bool {
         && cells.iter().all(|c| {
             let words = c.split_whitespace().count();
             (1..=5).contains(&words)
-                && c.chars().all(|ch| ch.is_uppercase() || ch == ' ' || ch == '.')
+                && c.chars()
+                    .all(|ch| ch.is_uppercase() || ch == ' ' || ch == '.')
         });
     outlet_pair || capital_names
 }
@@ -335,12 +338,10 @@ fn source_credit(s: &str) -> Option<Credit> {
         let name = &body[slash + 1..];
         // Bounded first, so that a line of many slashes is not rescanned after each.
         let named = name.chars().nth(60).is_none() && !name.contains(['(', ')']);
-        (placed && open == closed && named && is_name_like(name)).then_some(
-            Credit {
-                start: credit_start,
-                label: None,
-            },
-        )
+        (placed && open == closed && named && is_name_like(name)).then_some(Credit {
+            start: credit_start,
+            label: None,
+        })
     })
 }
 
@@ -556,6 +557,107 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn outlet_labels_and_bylines() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Simak Video \"Wapres Tinjau Posyandu\":",
+                &["Wapres Tinjau Posyandu"],
+            ),
+            ("Halaman selanjutnya", &[]),
+            (
+                "Pilihan Editor: Kejaksaan Sita Aset",
+                &["Kejaksaan Sita Aset"],
+            ),
+            ("Rep: Fuji Eka Permana/ Red: Erik Purnama Putra", &[]),
+            ("Laporan Wartawan Tribunnews.com, Ilham Rian Pratama", &[]),
+            ("Oleh Tira Santia", &[]),
+            ("Kontributor : Hiskia Andika", &[]),
+            (
+                "Oleh karena itu, harga naik.",
+                &["Oleh karena itu, harga naik."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn agency_credits_stay_out_of_the_caption() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Suasana bendungan. KOMPAS.com/ARDITO RAMADHAN",
+                &["Suasana bendungan."],
+            ),
+            (
+                "Petugas memeriksa. (ANTARA FOTO/Raisan Al Farisi/foc.)",
+                &["Petugas memeriksa."],
+            ),
+            ("Barang bukti. Tribunnews.com/Jeprima", &["Barang bukti."]),
+            ("Tribunnews.com/Jeprima", &[]),
+            ("Rute Jakarta/Bogor ramai.", &["Rute Jakarta/Bogor ramai."]),
+            (
+                "Dia menulis di kompas/berita hari ini.",
+                &["Dia menulis di kompas/berita hari ini."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn datelines_may_name_an_outlet_with_a_place_in_title_case() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Jakarta, CNN Indonesia -- Badan cuaca memprediksi hujan.",
+                &["Badan cuaca memprediksi hujan."],
+            ),
+            ("Liputan6.com, Jakarta - Harga naik.", &["Harga naik."]),
+            ("Jakarta (ANTARA) - Menteri tiba.", &["Menteri tiba."]),
+            ("Suara.com - Pemerintah menguji.", &["Pemerintah menguji."]),
+            (
+                "Jakarta, Bogor - Hujan turun.",
+                &["Jakarta, Bogor - Hujan turun."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn chrome_lines_are_kept() {
+        for line in [
+            "ADVERTISEMENT",
+            "Scroll to continue with content",
+            "Copyright © ANTARA 2024",
+            "© 2024 kumparan",
+            "kumparan",
+            "CNN Indonesia",
+            "Rizky Adha Mahendra - detikNews",
+            "Kompas.com - 12/08/2024, 10:15 WIB",
+            "Market - Arrijal Rachman, CNBC Indonesia",
+            "ANDI ADAM | SAPTO YUNUS",
+            "— Joko Widodo (@jokowi) June 3, 2024",
+            "A post shared by kumparan (@kumparancom)",
+            "Tribunnews.com/Jeprima",
+        ] {
+            assert!(is_chrome(line), "{line:?}");
+        }
+        for line in [
+            "Iklan baru dipasang di jalan.",
+            "Harga naik - kata pedagang.",
+            "Tim detikcom - detikNews",
+            "| PROVINSI | JUMLAH |",
+            "— kata dia.",
+            "Kompas menulis berita",
+        ] {
+            assert!(!is_chrome(line), "{line:?}");
         }
     }
 

@@ -1,5 +1,5 @@
 //! Lines and their kinds: a document cut into lines that keep their indentation and terminator,
-//! which lines are prose, labels or kept as they are, which lines continue a hard-wrapped
+//! which lines are prose, labels, list items, table rows or kept as they are, which lines continue a hard-wrapped
 //! paragraph, and the casing of ALL-CAPS text (sent in sentence case, upper-cased back).
 
 use super::labels::{dateline_len, is_chrome, is_time_like, match_label_at, trailing_credit};
@@ -318,6 +318,40 @@ baru.
         let items =
             "Kesepakatan yang dicapai kedua negara dalam pertemuan itu\n- kerja sama pertahanan\n";
         assert_eq!(inputs(items).len(), 2);
+    }
+
+    #[test]
+    fn kinds_of_news_page_lines() {
+        assert_eq!(classify("ADVERTISEMENT"), Kind::Keep);
+        assert_eq!(classify("(nvc/nvc)"), Kind::Keep);
+        assert_eq!(classify("[Gambas:Video CNN]"), Kind::Keep);
+        assert_eq!(classify("• Sumatera Barat"), Kind::Item);
+        assert_eq!(classify("Harga | Jumlah"), Kind::Table);
+        assert_eq!(classify("Tahap\tTanggal"), Kind::Table);
+        assert_eq!(classify("Penulis: Ani | Editor: Budi"), Kind::Label);
+        assert_eq!(list_marker_len("1. Tahap pertama"), Some(3));
+        assert_eq!(list_marker_len("•"), None);
+    }
+
+    #[test]
+    fn list_markers_and_table_separators_are_kept() {
+        let cases: &[(&str, &[&str])] = &[
+            ("• Kapasitas tampung besar", &["Kapasitas tampung besar"]),
+            ("– Warga Sleman mengeluh", &["Warga Sleman mengeluh"]),
+            ("1. Tahap pertama", &["Tahap pertama"]),
+            ("| Ukuran | Harga |", &["Ukuran", "Harga"]),
+            (
+                "Tahap\tTanggal mulai\tKeterangan",
+                &["Tahap", "Tanggal mulai", "Keterangan"],
+            ),
+            ("|---|---|", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+            let doc = Document::parse(text, &DocumentOptions::default());
+            let out = crate::text::reassemble::reassemble(&doc, doc.model_inputs());
+            assert_eq!(out, *text);
+        }
     }
 
     #[test]

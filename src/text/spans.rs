@@ -3,7 +3,8 @@
 //! Double-quote marks (and their HTML entities), line breaks other than the line's own, URLs,
 //! e-mail addresses, placeholders (`[iklan_2]`), hashtags and mentions are kept as source bytes
 //! and split the prose around them; a bracket whose partner is on the other side of a kept span
-//! stays with that span. [`Tokens`] finds them in one pass over a line, so that parsing stays
+//! stays with that span. An editor's code ends a paragraph (`(nvc/nvc)`) and an embed marker
+//! fills a line (`[Gambas:Video CNN]`); both are kept too. [`Tokens`] finds them in one pass over a line, so that parsing stays
 //! linear in the input.
 
 use std::cell::Cell;
@@ -212,12 +213,10 @@ const URL_STARTS: &[&str] = &[
 ];
 
 fn is_url(t: &str) -> bool {
-    URL_STARTS
-        .iter()
-        .any(|scheme| {
-            t.len() > scheme.len() + 2
-                && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
-        })
+    URL_STARTS.iter().any(|scheme| {
+        t.len() > scheme.len() + 2
+            && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+    })
 }
 
 /// The domain of an e-mail address: `x.go.id`.
@@ -275,8 +274,7 @@ pub(super) fn trailing_code(s: &str) -> Option<usize> {
     let before = s[..open].trim_end();
     let placed = before.is_empty()
         || (s[..open].ends_with(char::is_whitespace)
-            && (groups.len() > 1
-                || before.ends_with(|c: char| ".!?…".contains(c) || is_quote(c))));
+            && (groups.len() > 1 || before.ends_with(|c: char| ".!?…".contains(c) || is_quote(c))));
     (code && placed).then_some(open)
 }
 
@@ -287,9 +285,7 @@ pub(super) fn is_embed_marker(line: &str) -> bool {
         .and_then(|l| l.strip_suffix(']'))
         .and_then(|inner| inner.split_once(':'))
         .is_some_and(|(tag, rest)| {
-            !tag.is_empty()
-                && tag.chars().all(char::is_alphanumeric)
-                && !rest.contains(['[', ']'])
+            !tag.is_empty() && tag.chars().all(char::is_alphanumeric) && !rest.contains(['[', ']'])
         })
 }
 
@@ -318,8 +314,42 @@ pub(super) fn unmatched_brackets(s: &str) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::{is_embed_marker, trailing_code};
     use crate::text::lines::split_lines;
     use crate::text::testing::inputs;
+
+    #[test]
+    fn editor_codes_end_paragraphs() {
+        assert_eq!(trailing_code("kata dia. (nvc/nvc)"), Some(10));
+        assert_eq!(trailing_code("(wan)"), Some(0));
+        assert_eq!(trailing_code("Latihan pagi. (wan)"), Some(14));
+        assert_eq!(trailing_code("laman resmi (mgrol/erik)"), Some(12));
+        assert_eq!(trailing_code("tiga orang (dua)"), None);
+        assert_eq!(trailing_code("Harga naik. (Rp)"), None);
+        assert_eq!(
+            inputs("Pemerintah menargetkan 14 persen. (har/ads)"),
+            ["Pemerintah menargetkan 14 persen."]
+        );
+        assert!(inputs("(nvc/nvc)").is_empty());
+    }
+
+    #[test]
+    fn embed_markers_are_kept() {
+        assert!(is_embed_marker("[Gambas:Video CNN]"));
+        assert!(is_embed_marker("[Video: IHSG Dibuka Menguat]"));
+        assert!(!is_embed_marker("[Baca juga: Harga naik]"));
+        assert!(!is_embed_marker("[iklan_2]"));
+        assert!(inputs("[Gambas:Video 20detik]").is_empty());
+    }
+
+    #[test]
+    fn hosts_printed_without_a_scheme_are_urls() {
+        assert_eq!(
+            inputs("Ramai sekali! pic.twitter.com/Ab3dEf"),
+            ["Ramai sekali!"]
+        );
+        assert_eq!(inputs("Gabung di t.me/kompascomupdate."), ["Gabung di"]);
+    }
 
     #[test]
     fn spans_inside_sentences_split_the_prose() {
