@@ -254,7 +254,10 @@ impl Parser<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         let mut pieces = Vec::new();
-        self.text_plain(&mut pieces, &joined);
+        // A hard-wrapped list item keeps its marker.
+        let marker = list_marker_len(lines[0].content).unwrap_or(0);
+        keep(&mut pieces, &joined[..marker]);
+        self.text_plain(&mut pieces, &joined[marker..]);
         Block::wrapped(pieces, lines, false)
     }
 

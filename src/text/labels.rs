@@ -31,7 +31,7 @@ pub(super) struct Label {
     pub(super) id: &'static str,
     pub(super) en: &'static str,
     pub(super) rest: Rest,
-    /// At the start of a line, also matched without a colon before what follows
+    /// At the start of a line, also matched without a colon when a name follows
     /// (`Laporan Wartawan Tribunnews.com, Ilham`, `Oleh Tira Santia`).
     pub(super) bare: bool,
 }
@@ -64,7 +64,7 @@ const LABELS: &[Label] = &[
     Label::new("Baca juga", "Read also", Rest::Prose),
     Label::new("Lihat juga", "See also", Rest::Prose),
     Label::new("Simak juga", "See also", Rest::Prose),
-    Label::new("Simak video", "Watch the video", Rest::Prose),
+    Label::new("Simak video", "Watch video", Rest::Prose),
     Label::new("Berita terkait", "Related news", Rest::Prose),
     Label::new("Pilihan editor", "Editor's choice", Rest::Prose),
     Label::new("Halaman selanjutnya", "Next page", Rest::Prose),
@@ -132,6 +132,9 @@ pub(super) fn is_source(s: &str) -> bool {
     SOURCES.iter().any(|o| o.eq_ignore_ascii_case(s))
 }
 
+/// What a byline may give after a name instead of an outlet (`Fahmi Firdaus, Jurnalis`).
+const BYLINE_ROLES: &[&str] = &["jurnalis", "wartawan", "kontributor", "reporter"];
+
 /// Page chrome in English, whole lines matched case-insensitively without final punctuation:
 /// ad slots and navigation that scrapers keep.
 const CHROME_LINES: &[&str] = &[
@@ -166,11 +169,14 @@ pub(super) fn is_chrome(line: &str) -> bool {
         || trailing_credit(line).is_some_and(|c| c.start == 0 && c.label.is_none())
 }
 
-/// `NAME - OUTLET`, `OUTLET - TIME`, `Desk - NAME, OUTLET`, or names in capitals between pipes.
+/// `NAME - OUTLET`, `NAME, ROLE`, `OUTLET - TIME`, `Desk - NAME, OUTLET`, or names in capitals
+/// between pipes.
 fn is_byline(line: &str) -> bool {
+    let role = |s: &str| BYLINE_ROLES.iter().any(|r| r.eq_ignore_ascii_case(s));
     let outlet_pair = [" - ", " | ", ", "].iter().any(|sep| {
         line.rsplit_once(sep).is_some_and(|(head, tail)| {
-            (is_source(tail) && is_proper_name(head)) || (is_source(head) && is_time_like(tail))
+            ((is_source(tail) || role(tail)) && is_proper_name(head))
+                || (is_source(head) && is_time_like(tail))
         })
     });
     let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -642,6 +648,7 @@ mod tests {
             "Rizky Adha Mahendra - detikNews",
             "Kompas.com - 12/08/2024, 10:15 WIB",
             "Market - Arrijal Rachman, CNBC Indonesia",
+            "Fahmi Firdaus, Jurnalis",
             "ANDI ADAM | SAPTO YUNUS",
             "— Joko Widodo (@jokowi) June 3, 2024",
             "A post shared by kumparan (@kumparancom)",
@@ -653,6 +660,7 @@ mod tests {
             "Iklan baru dipasang di jalan.",
             "Harga naik - kata pedagang.",
             "Tim detikcom - detikNews",
+            "Menurut dia, wartawan",
             "| PROVINSI | JUMLAH |",
             "— kata dia.",
             "Kompas menulis berita",

@@ -117,7 +117,7 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
 
 /// How many lines from `i` form a hard-wrapped paragraph (1 when none does), given whether each
 /// line [`joins_next`] the one before (`joins[k - 1]` for line `k`). Conservative: all lines are
-/// prose of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
+/// prose (the first may be a list item) of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
 /// [`WRAP_MIN_CHARS`], is not in title case, does not end a sentence or a clause (`.`, `!`, `?`,
 /// `:`, `;`), and ends where a greedy wrap at the paragraph's longest line would have had to
 /// break it; the next line does not start a list item or a dateline; the last line does end a
@@ -125,7 +125,8 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
 /// that the work stays linear in the number of lines: only lines that end a clause end a
 /// paragraph, and hard-wrapped prose has one far more often than that.
 pub(super) fn wrapped_len(lines: &[Line], kinds: &[Kind], joins: &[bool], i: usize) -> usize {
-    if kinds[i] != Kind::Prose {
+    // A list item may be hard-wrapped too: its marker is kept and what follows is prose.
+    if !matches!(kinds[i], Kind::Prose | Kind::Item) {
         return 1;
     }
     let mut end = i + 1;
@@ -318,6 +319,27 @@ baru.
         let items =
             "Kesepakatan yang dicapai kedua negara dalam pertemuan itu\n- kerja sama pertahanan\n";
         assert_eq!(inputs(items).len(), 2);
+    }
+
+    #[test]
+    fn hard_wrapped_list_items_are_joined_and_keep_their_marker() {
+        let text = "\
+• Kesepakatan yang dicapai kedua negara dalam pertemuan itu
+  mencakup kerja sama pertahanan.
+• Kedua negara juga sepakat.
+";
+        assert_eq!(
+            inputs(text),
+            [
+                "Kesepakatan yang dicapai kedua negara dalam pertemuan itu mencakup kerja sama pertahanan.",
+                "Kedua negara juga sepakat.",
+            ]
+        );
+        let doc = Document::parse(text, &DocumentOptions::default());
+        assert_eq!(
+            crate::text::reassemble::reassemble(&doc, doc.model_inputs()),
+            text
+        );
     }
 
     #[test]
