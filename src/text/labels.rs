@@ -128,6 +128,7 @@ const SOURCES: &[&str] = &[
     "epa",
 ];
 
+/// Whether `s` is exactly one of the [`SOURCES`].
 pub(super) fn is_source(s: &str) -> bool {
     SOURCES.iter().any(|o| o.eq_ignore_ascii_case(s))
 }
@@ -148,7 +149,8 @@ const CHROME_LINES: &[&str] = &[
 ];
 
 /// Starts of English chrome lines that go on with a name: an embedded post's credit, a footer.
-const CHROME_STARTS: &[&str] = &["a post shared by ", "copyright", "©", "(c) "];
+/// (Not `(c)`, which also numbers items in prose.)
+const CHROME_STARTS: &[&str] = &["a post shared by ", "copyright", "©"];
 
 /// Whether a whole line is page chrome, kept as it is: English ad and navigation lines, a
 /// copyright footer, an outlet's name alone, a byline that pairs an outlet with a name or time
