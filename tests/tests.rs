@@ -5,5 +5,6 @@ mod documents;
 mod files;
 mod layout;
 mod model_faults;
+mod news;
 mod parity;
 mod util;

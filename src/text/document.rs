@@ -26,9 +26,12 @@ use super::labels::{
     dateline_len, is_name_like, is_time_like, label_case, match_label_at, trailing_credit, Rest,
 };
 use super::lines::{
-    classify, is_all_caps, joins_next, sentence_case, split_lines, wrapped_len, Kind, Line,
+    classify, is_all_caps, joins_next, list_marker_len, sentence_case, split_lines, wrapped_len,
+    Kind, Line, TABLE_SEPARATORS,
 };
-use super::spans::{is_line_break, is_quote, quote_mark_len, unmatched_brackets, Tokens};
+use super::spans::{
+    is_line_break, is_quote, quote_mark_len, trailing_code, unmatched_brackets, Tokens,
+};
 use super::split::split_long;
 
 /// Options for [`Document::parse`].
@@ -326,10 +329,33 @@ impl Parser<'_> {
                     Kind::Blank => keep(flow, line.content),
                     Kind::Keep => self.protect(flow, line.content),
                     Kind::Label | Kind::Prose => self.text_plain(flow, line.content),
+                    Kind::Item => {
+                        let marker = list_marker_len(line.content).unwrap_or(0);
+                        keep(flow, &line.content[..marker]);
+                        self.text_plain(flow, &line.content[marker..]);
+                    }
+                    Kind::Table => self.cells(flow, line.content),
                 }
                 keep(flow, line.tail);
             }
             i += n;
+        }
+    }
+
+    /// A table row: separators and the spaces around them kept, each cell a text of its own.
+    fn cells(&mut self, out: &mut Vec<Piece>, row: &str) {
+        let mut pos = 0;
+        for (sep, mark) in row.match_indices(TABLE_SEPARATORS).chain([(row.len(), "")]) {
+            let cell = &row[pos..sep];
+            let core = cell.trim();
+            let lead = cell.len() - cell.trim_start().len();
+            keep(out, &cell[..lead]);
+            if !core.is_empty() {
+                self.text_plain(out, core);
+            }
+            keep(out, &cell[lead + core.len()..]);
+            keep(out, mark);
+            pos = sep + mark.len();
         }
     }
 
@@ -349,12 +375,15 @@ impl Parser<'_> {
             .collect();
         self.origins.push(Origin::of(&joined, starts));
         let mut pieces = Vec::new();
-        self.text_plain(&mut pieces, &joined);
+        // A hard-wrapped list item keeps its marker.
+        let marker = list_marker_len(lines[0].content).unwrap_or(0);
+        keep(&mut pieces, &joined[..marker]);
+        self.text_plain(&mut pieces, &joined[marker..]);
         self.origins.pop();
         Block::wrapped(pieces, lines, false)
     }
 
-    /// Label, dateline, credit, then prose.
+    /// Label, dateline, editor's code, credit, then prose.
     pub(super) fn text_plain(&mut self, out: &mut Vec<Piece>, text: &str) {
         if let Some(m) = match_label_at(text, 0) {
             self.label(out, &text[..m.label_end], m.label.en);
@@ -369,7 +398,8 @@ impl Parser<'_> {
         }
         let body_start = dateline_len(text).unwrap_or(0);
         self.protect(out, &text[..body_start]);
-        let body = &text[body_start..];
+        let text = &text[body_start..];
+        let body = text[..trailing_code(text).unwrap_or(text.len())].trim_end();
         match trailing_credit(body) {
             Some(credit) => {
                 let prose = body[..credit.start].trim_end();
@@ -385,6 +415,7 @@ impl Parser<'_> {
             }
             None => self.prose(out, body),
         }
+        self.protect(out, &text[body.len()..]);
     }
 
     fn label(&mut self, out: &mut Vec<Piece>, source: &str, en: &str) {

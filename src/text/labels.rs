@@ -1,10 +1,13 @@
-//! Labels, credits and datelines: the parts of a news page translated by table or kept, not
-//! sent to the model.
+//! Labels, credits, datelines and page chrome: the parts of a news page translated by table or
+//! kept, not sent to the model.
 //!
 //! One table ([`LABELS`]) lists the labels (`Sumber:`, `Editor:`, `Baca juga:`, `Foto:`) with their
 //! English and what follows each (names kept, credits kept when they look like names, prose
-//! translated). Credits are also found at the end of a caption (`… Foto: KCNA`), and datelines
-//! (`JAKARTA, KOMPAS.com —`) at the start of a paragraph. Everything here works on one line's text.
+//! translated). Credits are also found at the end of a caption (`… Foto: KCNA`,
+//! `… KOMPAS.com/ARDITO`), and datelines (`JAKARTA, KOMPAS.com —`) at the start of a paragraph.
+//! One table of outlets and agencies ([`SOURCES`]) serves credits, datelines and bylines, and
+//! [`is_chrome`] tells whole lines of page chrome (ad lines, footers, bylines) that are kept.
+//! Everything here works on one line's text.
 
 use std::ops::Range;
 
@@ -28,20 +31,44 @@ pub(super) struct Label {
     pub(super) id: &'static str,
     pub(super) en: &'static str,
     pub(super) rest: Rest,
+    /// At the start of a line, also matched without a colon when a name follows
+    /// (`Laporan Wartawan Tribunnews.com, Ilham`, `Oleh Tira Santia`).
+    pub(super) bare: bool,
 }
 
 impl Label {
     const fn new(id: &'static str, en: &'static str, rest: Rest) -> Label {
-        Label { id, en, rest }
+        Label {
+            id,
+            en,
+            rest,
+            bare: false,
+        }
+    }
+
+    const fn bare(id: &'static str, en: &'static str, rest: Rest) -> Label {
+        Label {
+            id,
+            en,
+            rest,
+            bare: true,
+        }
     }
 }
 
 /// The labels, matched case-insensitively when followed by `:` (or, at the start of a line,
-/// when alone or followed by a count such as `(0)`), and written in the source label's case:
-/// `SUMBER:` → `SOURCE:`, `Baca Juga:` → `Read Also:`.
+/// when alone, followed by a count such as `(0)`, or, for prose, by a quoted title), and
+/// written in the source label's case: `SUMBER:` → `SOURCE:`, `Baca Juga:` → `Read Also:`.
+/// Longer labels come before their prefixes.
 const LABELS: &[Label] = &[
     Label::new("Baca juga", "Read also", Rest::Prose),
     Label::new("Lihat juga", "See also", Rest::Prose),
+    Label::new("Simak juga", "See also", Rest::Prose),
+    Label::new("Simak video", "Watch video", Rest::Prose),
+    Label::new("Berita terkait", "Related news", Rest::Prose),
+    Label::new("Pilihan editor", "Editor's choice", Rest::Prose),
+    Label::new("Halaman selanjutnya", "Next page", Rest::Prose),
+    Label::new("Halaman berikutnya", "Next page", Rest::Prose),
     Label::new("Komentar", "Comments", Rest::Prose),
     Label::new("Sumber", "Source", Rest::Credit),
     Label::new("Foto", "Photo", Rest::Credit),
@@ -55,7 +82,140 @@ const LABELS: &[Label] = &[
     Label::new("Reporter", "Reporter", Rest::Name),
     Label::new("Kontributor", "Contributor", Rest::Name),
     Label::new("Fotografer", "Photographer", Rest::Name),
+    Label::new("Redaktur", "Editor", Rest::Name),
+    Label::new("Rep", "Reporter", Rest::Name),
+    Label::new("Red", "Editor", Rest::Name),
+    Label::bare("Laporan wartawan", "Reported by", Rest::Name),
+    Label::bare("Laporan reporter", "Reported by", Rest::Name),
+    Label::bare("Oleh", "By", Rest::Name),
 ];
+
+/// News outlets and photo agencies, matched case-insensitively: alone on a line, in bylines
+/// (`Rizky Adha - detikNews`), in datelines (`Jakarta, CNN Indonesia --`) and before the name in
+/// a credit (`KOMPAS.com/ARDITO`, `ANTARA FOTO/Raisan/foc.`).
+const SOURCES: &[&str] = &[
+    "kompas.com",
+    "kompas.id",
+    "kompas",
+    "detikcom",
+    "detiknews",
+    "detikfinance",
+    "detiksport",
+    "20detik",
+    "tempo.co",
+    "tempo",
+    "antara foto",
+    "antaranews.com",
+    "antara",
+    "cnn indonesia",
+    "cnbc indonesia",
+    "liputan6.com",
+    "tribunnews.com",
+    "tribunnews",
+    "tribunjogja.com",
+    "tribun jogja",
+    "kumparan",
+    "kumparannews",
+    "republika.co.id",
+    "republika",
+    "okezone.com",
+    "okezone",
+    "suara.com",
+    "suarajogja.id",
+    "reuters",
+    "afp",
+    "ap photo",
+    "epa",
+];
+
+/// Whether `s` is exactly one of the [`SOURCES`].
+pub(super) fn is_source(s: &str) -> bool {
+    SOURCES.iter().any(|o| o.eq_ignore_ascii_case(s))
+}
+
+/// What a byline may give after a name instead of an outlet (`Fahmi Firdaus, Jurnalis`).
+const BYLINE_ROLES: &[&str] = &["jurnalis", "wartawan", "kontributor", "reporter"];
+
+/// Page chrome in English, whole lines matched case-insensitively without final punctuation:
+/// ad slots and navigation that scrapers keep.
+const CHROME_LINES: &[&str] = &[
+    "advertisement",
+    "scroll to continue with content",
+    "scroll to resume content",
+    "continue reading",
+    "next article",
+    "view this post on instagram",
+    "all rights reserved",
+];
+
+/// Starts of English chrome lines that go on with a name: an embedded post's credit, a footer.
+/// (Not `(c)`, which also numbers items in prose.)
+const CHROME_STARTS: &[&str] = &["a post shared by ", "copyright", "©"];
+
+/// Whether a whole line is page chrome, kept as it is: English ad and navigation lines, a
+/// copyright footer, an outlet's name alone, a byline that pairs an outlet with a name or time
+/// (`Rizky Adha - detikNews`, `Kompas.com - 12/08/2024, 10:15 WIB`), names in capitals between
+/// pipes (`ANDI ADAM | SAPTO YUNUS`), an embedded post's signature (`— Joko Widodo (@jokowi)
+/// June 3, 2024`), or a credit alone (`Tribunnews.com/Jeprima`).
+pub(super) fn is_chrome(line: &str) -> bool {
+    let bare = line.trim_end_matches(['.', '!', ':']);
+    let starts = |prefix: &str| {
+        line.get(..prefix.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+    };
+    CHROME_LINES.iter().any(|c| c.eq_ignore_ascii_case(bare))
+        || CHROME_STARTS.iter().any(|p| starts(p))
+        || is_source(line)
+        || is_byline(line)
+        || is_post_signature(line)
+        || trailing_credit(line).is_some_and(|c| c.start == 0 && c.label.is_none())
+}
+
+/// `NAME - OUTLET`, `NAME, ROLE`, `OUTLET - TIME`, `Desk - NAME, OUTLET`, or names in capitals
+/// between pipes.
+fn is_byline(line: &str) -> bool {
+    let role = |s: &str| BYLINE_ROLES.iter().any(|r| r.eq_ignore_ascii_case(s));
+    let outlet_pair = [" - ", " | ", ", "].iter().any(|sep| {
+        line.rsplit_once(sep).is_some_and(|(head, tail)| {
+            ((is_source(tail) || role(tail)) && is_proper_name(head))
+                || (is_source(head) && is_time_like(tail))
+        })
+    });
+    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+    let capital_names = cells.len() >= 2
+        && cells.iter().all(|c| {
+            let words = c.split_whitespace().count();
+            (1..=5).contains(&words)
+                && c.chars()
+                    .all(|ch| ch.is_uppercase() || ch == ' ' || ch == '.')
+        });
+    outlet_pair || capital_names
+}
+
+/// A name in a byline: at most six words, none starting in lower case, no sentence inside.
+fn is_proper_name(s: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    (1..=6).contains(&words.len())
+        && words.iter().all(|w| !w.starts_with(char::is_lowercase))
+        && !s.contains(['.', '!', '?', '"'])
+}
+
+/// `— Joko Widodo (@jokowi) June 3, 2024`: a dash, then a name with the author's handle.
+fn is_post_signature(line: &str) -> bool {
+    let rest = ["—", "–", "&mdash;", "-"]
+        .iter()
+        .find_map(|d| line.strip_prefix(d));
+    rest.is_some_and(|r| {
+        r.starts_with(' ')
+            && r.split_whitespace().any(|w| {
+                w.strip_prefix("(@")
+                    .and_then(|h| h.strip_suffix(')'))
+                    .is_some_and(|h| {
+                        !h.is_empty() && h.chars().all(|c| c.is_alphanumeric() || "_.".contains(c))
+                    })
+            })
+    })
+}
 
 /// A label matched in a text.
 pub(super) struct LabelMatch {
@@ -84,16 +244,26 @@ pub(super) fn match_label_at(s: &str, p: usize) -> Option<LabelMatch> {
                 colon: true,
             });
         }
-        let count = after.starts_with(char::is_whitespace)
+        let spaced = after.starts_with(char::is_whitespace);
+        let count = spaced
             && after
                 .trim_start()
                 .strip_prefix('(')
                 .and_then(|r| r.strip_suffix(')'))
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        (p == 0 && (after.is_empty() || count)).then_some(LabelMatch {
+        // `Simak Video "Judul":`, `Oleh Tira Santia`: what follows starts after the spaces.
+        let titled = label.rest == Rest::Prose && after.trim_start().starts_with(is_quote);
+        let named = label.bare && is_name_like(after);
+        let end = if spaced && (titled || named) {
+            s.len() - after.trim_start().len()
+        } else {
+            s.len()
+        };
+        let alone = after.is_empty() || count || (spaced && (titled || named));
+        (p == 0 && alone).then_some(LabelMatch {
             label,
             label_end,
-            end: s.len(),
+            end,
             colon: false,
         })
     })
@@ -134,7 +304,7 @@ pub(super) fn trailing_credit(s: &str) -> Option<Credit> {
             label: Some((p..m.label_end, m.label.en)),
         })
     });
-    labelled.or_else(|| {
+    labelled.or_else(|| source_credit(s)).or_else(|| {
         let inner = s.strip_suffix(')')?;
         let open = inner.rfind('(')?;
         let name = &inner[open + 1..];
@@ -145,6 +315,39 @@ pub(super) fn trailing_credit(s: &str) -> Option<Credit> {
             && is_name_like(name);
         credit.then_some(Credit {
             start: open,
+            label: None,
+        })
+    })
+}
+
+/// A credit without a label that runs to the end of `s` and names its source from [`SOURCES`]:
+/// `… di Jakarta. KOMPAS.com/ARDITO RAMADHAN`, `(ANTARA FOTO/Raisan Al Farisi/foc.)`. The source
+/// starts the text or follows a space, in parentheses or not.
+fn source_credit(s: &str) -> Option<Credit> {
+    let (body, closed) = match s.strip_suffix(')') {
+        Some(inner) => (inner, true),
+        None => (s, false),
+    };
+    body.match_indices('/').find_map(|(slash, _)| {
+        let head = &body[..slash];
+        let start = SOURCES.iter().find_map(|source| {
+            let start = head.len().checked_sub(source.len())?;
+            let found = head.get(start..)?.eq_ignore_ascii_case(source)
+                && head[..start]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || c == '(');
+            found.then_some(start)
+        })?;
+        let open = head[..start].ends_with('(');
+        let credit_start = if open { start - 1 } else { start };
+        let before = &s[..credit_start];
+        let placed = before.is_empty() || before.ends_with(char::is_whitespace);
+        let name = &body[slash + 1..];
+        // Bounded first, so that a line of many slashes is not rescanned after each.
+        let named = name.chars().nth(60).is_none() && !name.contains(['(', ')']);
+        (placed && open == closed && named && is_name_like(name)).then_some(Credit {
+            start: credit_start,
             label: None,
         })
     })
@@ -196,7 +399,29 @@ pub(super) fn dateline_len(s: &str) -> Option<usize> {
         && place.chars().filter(|c| c.is_uppercase()).count() >= 3;
     let source = &head[place_end..];
     let source_ok = !source.contains(is_quote) && !source.contains(". ");
-    (place_ok && source_ok).then_some(end)
+    ((place_ok && source_ok) || is_outlet_head(head)).then_some(end)
+}
+
+/// A dateline head that names an outlet, with at most one place, which may be in title case
+/// since the outlet marks it: `Jakarta, CNN Indonesia`, `Jakarta (ANTARA)`, `Liputan6.com,
+/// Jakarta`, `Suara.com`.
+fn is_outlet_head(head: &str) -> bool {
+    let parts: Vec<&str> = head
+        .split([',', '(', ')'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let place = |p: &&str| {
+        let words: Vec<&str> = p.split(' ').collect();
+        (1..=3).contains(&words.len())
+            && words.iter().all(|w| {
+                w.starts_with(char::is_uppercase)
+                    && w.chars().all(|c| c.is_alphabetic() || ".'-".contains(c))
+            })
+    };
+    (1..=2).contains(&parts.len())
+        && parts.iter().any(|p| is_source(p))
+        && parts.iter().all(|p| is_source(p) || place(p))
 }
 
 /// The first dash in the first 60 characters that can end a dateline: `—` or `–` anywhere,
@@ -340,6 +565,109 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn outlet_labels_and_bylines() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Simak Video \"Wapres Tinjau Posyandu\":",
+                &["Wapres Tinjau Posyandu"],
+            ),
+            ("Halaman selanjutnya", &[]),
+            (
+                "Pilihan Editor: Kejaksaan Sita Aset",
+                &["Kejaksaan Sita Aset"],
+            ),
+            ("Rep: Fuji Eka Permana/ Red: Erik Purnama Putra", &[]),
+            ("Laporan Wartawan Tribunnews.com, Ilham Rian Pratama", &[]),
+            ("Oleh Tira Santia", &[]),
+            ("Kontributor : Hiskia Andika", &[]),
+            (
+                "Oleh karena itu, harga naik.",
+                &["Oleh karena itu, harga naik."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn agency_credits_stay_out_of_the_caption() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Suasana bendungan. KOMPAS.com/ARDITO RAMADHAN",
+                &["Suasana bendungan."],
+            ),
+            (
+                "Petugas memeriksa. (ANTARA FOTO/Raisan Al Farisi/foc.)",
+                &["Petugas memeriksa."],
+            ),
+            ("Barang bukti. Tribunnews.com/Jeprima", &["Barang bukti."]),
+            ("Tribunnews.com/Jeprima", &[]),
+            ("Rute Jakarta/Bogor ramai.", &["Rute Jakarta/Bogor ramai."]),
+            (
+                "Dia menulis di kompas/berita hari ini.",
+                &["Dia menulis di kompas/berita hari ini."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn datelines_may_name_an_outlet_with_a_place_in_title_case() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Jakarta, CNN Indonesia -- Badan cuaca memprediksi hujan.",
+                &["Badan cuaca memprediksi hujan."],
+            ),
+            ("Liputan6.com, Jakarta - Harga naik.", &["Harga naik."]),
+            ("Jakarta (ANTARA) - Menteri tiba.", &["Menteri tiba."]),
+            ("Suara.com - Pemerintah menguji.", &["Pemerintah menguji."]),
+            (
+                "Jakarta, Bogor - Hujan turun.",
+                &["Jakarta, Bogor - Hujan turun."],
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn chrome_lines_are_kept() {
+        for line in [
+            "ADVERTISEMENT",
+            "Scroll to continue with content",
+            "Copyright © ANTARA 2024",
+            "© 2024 kumparan",
+            "kumparan",
+            "CNN Indonesia",
+            "Rizky Adha Mahendra - detikNews",
+            "Kompas.com - 12/08/2024, 10:15 WIB",
+            "Market - Arrijal Rachman, CNBC Indonesia",
+            "Fahmi Firdaus, Jurnalis",
+            "ANDI ADAM | SAPTO YUNUS",
+            "— Joko Widodo (@jokowi) June 3, 2024",
+            "A post shared by kumparan (@kumparancom)",
+            "Tribunnews.com/Jeprima",
+        ] {
+            assert!(is_chrome(line), "{line:?}");
+        }
+        for line in [
+            "Iklan baru dipasang di jalan.",
+            "Harga naik - kata pedagang.",
+            "Tim detikcom - detikNews",
+            "Menurut dia, wartawan",
+            "| PROVINSI | JUMLAH |",
+            "— kata dia.",
+            "Kompas menulis berita",
+        ] {
+            assert!(!is_chrome(line), "{line:?}");
         }
     }
 

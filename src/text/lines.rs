@@ -1,9 +1,9 @@
 //! Lines and their kinds: a document cut into lines that keep their indentation and terminator,
-//! which lines are prose, labels or kept as they are, which lines continue a hard-wrapped
+//! which lines are prose, labels, list items, table rows or kept as they are, which lines continue a hard-wrapped
 //! paragraph, and the casing of ALL-CAPS text (sent in sentence case, upper-cased back).
 
-use super::labels::{dateline_len, is_time_like, match_label_at, trailing_credit};
-use super::spans::{is_quote, protected_at};
+use super::labels::{dateline_len, is_chrome, is_time_like, match_label_at, trailing_credit};
+use super::spans::{is_embed_marker, is_quote, protected_at, trailing_code};
 
 /// Hard-wrapped lines are at most this many characters, indentation included.
 const WRAP_MAX_CHARS: usize = 80;
@@ -58,10 +58,15 @@ pub(super) fn split_lines(text: &str) -> Vec<Line<'_>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Blank,
-    /// Nothing to translate: no letters, a time, or only protected tokens.
+    /// Nothing to translate: no letters, a time, only protected tokens, page chrome, an embed
+    /// marker or an editor's code.
     Keep,
     /// Starts with a label.
     Label,
+    /// A list item: its marker is kept, the rest translated (see [`list_marker_len`]).
+    Item,
+    /// A table row: its `|` and tab separators are kept, each cell translated on its own.
+    Table,
     Prose,
 }
 
@@ -75,14 +80,24 @@ pub(super) fn classify(content: &str) -> Kind {
                 || protected_at(token, 0)
                     .is_some_and(|end| !token[end..].chars().any(char::is_alphanumeric))
         })
+        || is_chrome(content)
+        || is_embed_marker(content)
+        || trailing_code(content) == Some(0)
     {
         Kind::Keep
     } else if match_label_at(content, 0).is_some() {
         Kind::Label
+    } else if list_marker_len(content).is_some() {
+        Kind::Item
+    } else if content.contains(TABLE_SEPARATORS) {
+        Kind::Table
     } else {
         Kind::Prose
     }
 }
+
+/// What separates the cells of a table row in plain text.
+pub(super) const TABLE_SEPARATORS: [char; 2] = ['|', '\t'];
 
 /// Whether line `b` may continue the hard-wrapped paragraph that line `a` is in (see
 /// [`wrapped_len`]).
@@ -91,6 +106,7 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
         && !ends_clause(a.content)
         && !is_title_case(a.content)
         && trailing_credit(a.content).is_none()
+        && trailing_code(a.content).is_none()
         && b_kind == Kind::Prose
         && b.chars() <= WRAP_MAX_CHARS
         // A CR alone before a line that may come out empty would read as CRLF.
@@ -101,7 +117,7 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
 
 /// How many lines from `i` form a hard-wrapped paragraph (1 when none does), given whether each
 /// line [`joins_next`] the one before (`joins[k - 1]` for line `k`). Conservative: all lines are
-/// prose of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
+/// prose (the first may be a list item) of at most [`WRAP_MAX_CHARS`]; every line but the last has at least
 /// [`WRAP_MIN_CHARS`], is not in title case, does not end a sentence or a clause (`.`, `!`, `?`,
 /// `:`, `;`), and ends where a greedy wrap at the paragraph's longest line would have had to
 /// break it; the next line does not start a list item or a dateline; the last line does end a
@@ -109,7 +125,8 @@ pub(super) fn joins_next(a: &Line, b: &Line, b_kind: Kind) -> bool {
 /// that the work stays linear in the number of lines: only lines that end a clause end a
 /// paragraph, and hard-wrapped prose has one far more often than that.
 pub(super) fn wrapped_len(lines: &[Line], kinds: &[Kind], joins: &[bool], i: usize) -> usize {
-    if kinds[i] != Kind::Prose {
+    // A list item may be hard-wrapped too: its marker is kept and what follows is prose.
+    if !matches!(kinds[i], Kind::Prose | Kind::Item) {
         return 1;
     }
     let mut end = i + 1;
@@ -156,12 +173,19 @@ fn ends_clause(s: &str) -> bool {
 }
 
 fn starts_list_item(s: &str) -> bool {
-    let mut words = s.split_whitespace();
-    let first = words.next().unwrap_or("");
+    let first = s.split_whitespace().next().unwrap_or("");
     let numbered = first.len() > 1
         && first.ends_with(['.', ')'])
         && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit());
     matches!(first, "-" | "*" | "•" | "–" | "—") || numbered
+}
+
+/// Byte length of a list item's marker and the spaces after it (`• `, `- `, `1. `), when `s`
+/// starts with one and goes on with text.
+pub(super) fn list_marker_len(s: &str) -> Option<usize> {
+    let first = s.split_whitespace().next()?;
+    let rest = s[first.len()..].trim_start();
+    (starts_list_item(s) && !rest.is_empty()).then(|| s.len() - rest.len())
 }
 
 /// ALL-CAPS text: no lower-case letter, at least two words of two or more letters and at least
@@ -295,6 +319,61 @@ baru.
         let items =
             "Kesepakatan yang dicapai kedua negara dalam pertemuan itu\n- kerja sama pertahanan\n";
         assert_eq!(inputs(items).len(), 2);
+    }
+
+    #[test]
+    fn hard_wrapped_list_items_are_joined_and_keep_their_marker() {
+        let text = "\
+• Kesepakatan yang dicapai kedua negara dalam pertemuan itu
+  mencakup kerja sama pertahanan.
+• Kedua negara juga sepakat.
+";
+        assert_eq!(
+            inputs(text),
+            [
+                "Kesepakatan yang dicapai kedua negara dalam pertemuan itu mencakup kerja sama pertahanan.",
+                "Kedua negara juga sepakat.",
+            ]
+        );
+        let doc = Document::parse(text, &DocumentOptions::default());
+        assert_eq!(
+            crate::text::reassemble::reassemble(&doc, doc.model_inputs()),
+            text
+        );
+    }
+
+    #[test]
+    fn kinds_of_news_page_lines() {
+        assert_eq!(classify("ADVERTISEMENT"), Kind::Keep);
+        assert_eq!(classify("(nvc/nvc)"), Kind::Keep);
+        assert_eq!(classify("[Gambas:Video CNN]"), Kind::Keep);
+        assert_eq!(classify("• Sumatera Barat"), Kind::Item);
+        assert_eq!(classify("Harga | Jumlah"), Kind::Table);
+        assert_eq!(classify("Tahap\tTanggal"), Kind::Table);
+        assert_eq!(classify("Penulis: Ani | Editor: Budi"), Kind::Label);
+        assert_eq!(list_marker_len("1. Tahap pertama"), Some(3));
+        assert_eq!(list_marker_len("•"), None);
+    }
+
+    #[test]
+    fn list_markers_and_table_separators_are_kept() {
+        let cases: &[(&str, &[&str])] = &[
+            ("• Kapasitas tampung besar", &["Kapasitas tampung besar"]),
+            ("– Warga Sleman mengeluh", &["Warga Sleman mengeluh"]),
+            ("1. Tahap pertama", &["Tahap pertama"]),
+            ("| Ukuran | Harga |", &["Ukuran", "Harga"]),
+            (
+                "Tahap\tTanggal mulai\tKeterangan",
+                &["Tahap", "Tanggal mulai", "Keterangan"],
+            ),
+            ("|---|---|", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(inputs(text), *expected, "{text:?}");
+            let doc = Document::parse(text, &DocumentOptions::default());
+            let out = crate::text::reassemble::reassemble(&doc, doc.model_inputs());
+            assert_eq!(out, *text);
+        }
     }
 
     #[test]

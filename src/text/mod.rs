@@ -3,8 +3,8 @@
 //! [`document`] parses a document (plain text or Markdown) into model inputs and a plan of the
 //! source bytes around them, applying the rules of the private modules in order: `lines` (lines,
 //! their kinds, hard-wrapped paragraphs, ALL-CAPS casing), `spans` (what inside a sentence is
-//! never sent: quote marks, URLs, placeholders), `labels` (labels, credits and datelines, one
-//! table), `split` (overlong inputs cut at clauses) and `markdown` (Markdown read by
+//! never sent: quote marks, URLs, placeholders), `labels` (labels, credits, datelines and page
+//! chrome, by table), `split` (overlong inputs cut at clauses) and `markdown` (Markdown read by
 //! pulldown-cmark, its prose sent through the same rules). [`segment`] cuts prose into sentences;
 //! [`reassemble`] puts the translations back in place and checks them.
 //!

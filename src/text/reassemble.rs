@@ -743,7 +743,8 @@ mod tests {
             (0, "---"),
             (1, "title: \"Pemerintah Resmikan Jalan Tol Baru di Jawa Tengah\""),
             (6, "# PEMERINTAH RESMIKAN JALAN TOL BARU DI JAWA TENGAH"),
-            (8, "*OLEH BUDI SANTOSO* | 12 AGUSTUS 2024"),
+            // A byline: `Oleh` is a label, and the name after it is kept.
+            (8, "*Oleh Budi Santoso* | 12 AGUSTUS 2024"),
             (10, "![PRESIDEN MERESMIKAN JALAN TOL DI SEMARANG](https://cdn.example.id/img/tol.jpg \"Peresmian jalan tol\")"),
             (16, "## LATAR BELAKANG"),
             (18, "PEMBANGUNAN JALAN TOL DIMULAI PADA 2021 DAN MENELAN BIAYA SEKITAR **RP 12 TRILIUN**."),

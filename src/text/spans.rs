@@ -3,7 +3,8 @@
 //! Double-quote marks (and their HTML entities), line breaks other than the line's own, URLs,
 //! e-mail addresses, placeholders (`[iklan_2]`), hashtags and mentions are kept as source bytes
 //! and split the prose around them; a bracket whose partner is on the other side of a kept span
-//! stays with that span. [`Tokens`] finds them in one pass over a line, so that parsing stays
+//! stays with that span. An editor's code ends a paragraph (`(nvc/nvc)`) and an embed marker
+//! fills a line (`[Gambas:Video CNN]`); both are kept too. [`Tokens`] finds them in one pass over a line, so that parsing stays
 //! linear in the input.
 
 use std::cell::Cell;
@@ -197,13 +198,25 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// How URLs start: a scheme, or a host that news pages print without one (embedded posts'
+/// `pic.twitter.com/…`, short links, messaging links).
+const URL_STARTS: &[&str] = &[
+    "http://",
+    "https://",
+    "ftp://",
+    "www.",
+    "pic.twitter.com/",
+    "t.co/",
+    "bit.ly/",
+    "t.me/",
+    "wa.me/",
+];
+
 fn is_url(t: &str) -> bool {
-    ["http://", "https://", "ftp://", "www."]
-        .iter()
-        .any(|scheme| {
-            t.len() > scheme.len() + 2
-                && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
-        })
+    URL_STARTS.iter().any(|scheme| {
+        t.len() > scheme.len() + 2
+            && t.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+    })
 }
 
 /// The domain of an e-mail address: `x.go.id`.
@@ -246,6 +259,36 @@ fn is_tag(t: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '_' || (t.starts_with('@') && c == '.'))
 }
 
+/// Where an editor's code that ends `s` starts: `(nvc/nvc)`, `(har/ads)`, or `(wan)` after the
+/// paragraph's last stop, or alone. A code is one to three groups of two to six lower-case
+/// letters between slashes; without a slash it must follow a stop, so that a final `(dua)` of
+/// prose is not taken for one.
+pub(super) fn trailing_code(s: &str) -> Option<usize> {
+    let open = s.strip_suffix(')')?.rfind('(')?;
+    let inner = &s[open + 1..s.len() - 1];
+    let groups: Vec<&str> = inner.split('/').collect();
+    let code = (1..=3).contains(&groups.len())
+        && groups
+            .iter()
+            .all(|g| (2..=6).contains(&g.len()) && g.chars().all(|c| c.is_ascii_lowercase()));
+    let before = s[..open].trim_end();
+    let placed = before.is_empty()
+        || (s[..open].ends_with(char::is_whitespace)
+            && (groups.len() > 1 || before.ends_with(|c: char| ".!?…".contains(c) || is_quote(c))));
+    (code && placed).then_some(open)
+}
+
+/// A video or post embed marker filling a line: `[Gambas:Video CNN]`, `[Video: IHSG Menguat]`,
+/// a tag word and a colon in square brackets.
+pub(super) fn is_embed_marker(line: &str) -> bool {
+    line.strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .and_then(|inner| inner.split_once(':'))
+        .is_some_and(|(tag, rest)| {
+            !tag.is_empty() && tag.chars().all(char::is_alphanumeric) && !rest.contains(['[', ']'])
+        })
+}
+
 /// Byte offsets of the brackets without a partner in `s`, in one pass. A closer that does not
 /// match the innermost open bracket (or has none) is unpartnered, and so are all brackets still
 /// open before it: scanning starts afresh after it.
@@ -271,8 +314,42 @@ pub(super) fn unmatched_brackets(s: &str) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::{is_embed_marker, trailing_code};
     use crate::text::lines::split_lines;
     use crate::text::testing::inputs;
+
+    #[test]
+    fn editor_codes_end_paragraphs() {
+        assert_eq!(trailing_code("kata dia. (nvc/nvc)"), Some(10));
+        assert_eq!(trailing_code("(wan)"), Some(0));
+        assert_eq!(trailing_code("Latihan pagi. (wan)"), Some(14));
+        assert_eq!(trailing_code("laman resmi (mgrol/erik)"), Some(12));
+        assert_eq!(trailing_code("tiga orang (dua)"), None);
+        assert_eq!(trailing_code("Harga naik. (Rp)"), None);
+        assert_eq!(
+            inputs("Pemerintah menargetkan 14 persen. (har/ads)"),
+            ["Pemerintah menargetkan 14 persen."]
+        );
+        assert!(inputs("(nvc/nvc)").is_empty());
+    }
+
+    #[test]
+    fn embed_markers_are_kept() {
+        assert!(is_embed_marker("[Gambas:Video CNN]"));
+        assert!(is_embed_marker("[Video: IHSG Dibuka Menguat]"));
+        assert!(!is_embed_marker("[Baca juga: Harga naik]"));
+        assert!(!is_embed_marker("[iklan_2]"));
+        assert!(inputs("[Gambas:Video 20detik]").is_empty());
+    }
+
+    #[test]
+    fn hosts_printed_without_a_scheme_are_urls() {
+        assert_eq!(
+            inputs("Ramai sekali! pic.twitter.com/Ab3dEf"),
+            ["Ramai sekali!"]
+        );
+        assert_eq!(inputs("Gabung di t.me/kompascomupdate."), ["Gabung di"]);
+    }
 
     #[test]
     fn spans_inside_sentences_split_the_prose() {

@@ -115,9 +115,9 @@ mod tests {
         let cases: &[(&str, usize, &[&str])] = &[
             ("kata sama \u{1f44d} ===.", 7, &["kata", "sama \u{1f44d}"]),
             (
-                "KOMPAS.com —  dan Presiden",
+                "Kompas.net —  dan Presiden",
                 13,
-                &["KOMPAS.com —", "dan Presiden"],
+                &["Kompas.net —", "dan Presiden"],
             ),
         ];
         for &(text, max, expected) in cases {
