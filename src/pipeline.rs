@@ -532,9 +532,9 @@ impl Warned {
                 Some(Retry::Rejected) => " (also after a retry with repetition blocked)",
                 _ => "",
             };
-            engine
-                .progress
-                .println(&format!("terjemah: {name}: warning: line {line}: {w}{retried}"));
+            engine.progress.println(&format!(
+                "terjemah: {name}: warning: line {line}: {w}{retried}"
+            ));
         }
     }
 

@@ -14,7 +14,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("marian", &["kernels", "files"]),
     ("search", &["marian", "kernels"]),
     ("report", &["text", "files"]),
-    ("pipeline", &["text", "search", "marian", "files", "device", "report"]),
+    (
+        "pipeline",
+        &["text", "search", "marian", "files", "device", "report"],
+    ),
     ("cli", &["pipeline", "marian", "files", "device"]),
 ];
 

@@ -21,10 +21,10 @@
 //!
 //! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
 
-use super::language::{self, Verdict};
 use super::labels::{
     dateline_len, is_name_like, is_time_like, label_case, match_label_at, trailing_credit, Rest,
 };
+use super::language::{self, Verdict};
 use super::lines::{
     classify, is_all_caps, joins_next, list_marker_len, sentence_case, split_lines, wrapped_len,
     Kind, Line, TABLE_SEPARATORS,

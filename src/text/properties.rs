@@ -2,7 +2,7 @@
 //! paragraphs, arbitrary Unicode and every kind of line break, parsed with every combination of
 //! options.
 
-use super::document::{Document, DocumentOptions};
+use super::document::{Decision, Document, DocumentOptions};
 use super::reassemble::reassemble;
 use super::spans::{is_line_break, is_quote};
 use proptest::prelude::*;
@@ -111,12 +111,19 @@ fn document() -> impl Strategy<Value = String> {
 
 fn options() -> impl Strategy<Value = DocumentOptions> {
     let max = prop_oneof![Just(600), 1usize..40];
-    (max, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(max_input_chars, translate_labels, unwrap_paragraphs, markdown)| DocumentOptions {
+    let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
+    (max, flags).prop_map(
+        |(
             max_input_chars,
-            translate_labels,
-            unwrap_paragraphs,
-            markdown,
+            (translate_labels, unwrap_paragraphs, markdown, pass_through_foreign),
+        )| {
+            DocumentOptions {
+                max_input_chars,
+                translate_labels,
+                unwrap_paragraphs,
+                markdown,
+                pass_through_foreign,
+            }
         },
     )
 }
@@ -232,14 +239,21 @@ proptest! {
         prop_assert_eq!(terminators(&out), terminators(&text));
     }
 
-    /// In plain prose, every letter of the source is in some model input: no sentence is
-    /// kept untranslated or dropped.
+    /// In plain prose, every letter of the source is in some model input or in a sentence
+    /// passed through as another language: no sentence is kept untranslated otherwise, or
+    /// dropped.
     #[test]
     fn every_letter_of_prose_reaches_the_model(text in prose(), opts in options()) {
         let opts = DocumentOptions { markdown: false, ..opts };
         let doc = parse(&text, &opts);
         let out = with_markers(&doc);
-        let rest = (0..doc.model_inputs().len()).fold(out, |o, k| o.replace(&marker(k), ""));
+        let mut rest = (0..doc.model_inputs().len()).fold(out, |o, k| o.replace(&marker(k), ""));
+        for segment in doc.segments() {
+            if let Decision::PassedThrough { .. } = segment.decision {
+                prop_assert!(opts.pass_through_foreign);
+                rest = rest.replacen(&segment.source, "", 1);
+            }
+        }
         prop_assert!(!rest.chars().any(char::is_alphabetic), "{:?} kept {:?}", text, rest);
     }
 

@@ -283,10 +283,19 @@ pub fn check_translation(source: &str, translation: &str) -> Option<Warning> {
 pub enum Warning {
     Empty,
     /// Lengths in characters.
-    Short { translation: usize, source: usize },
-    Long { translation: usize, source: usize },
+    Short {
+        translation: usize,
+        source: usize,
+    },
+    Long {
+        translation: usize,
+        source: usize,
+    },
     /// `gram` repeated `times` times in a row.
-    Loop { gram: String, times: usize },
+    Loop {
+        gram: String,
+        times: usize,
+    },
 }
 
 impl Warning {
