@@ -145,10 +145,19 @@ pub struct TranslateArgs {
     /// of the logits runs inside the output projection.)
     #[arg(long)]
     pub timings: bool,
-    /// Write every warning about a suspicious translation, and every file that failed, to FILE as
-    /// JSON Lines (stderr shows only the first few warnings of each input).
+    /// Write one JSON object per segment to FILE (JSON Lines): its file and line, source, output,
+    /// what was decided (translated, passed through, label, protected) and any warnings; and one
+    /// per file that failed. stderr shows only the first few warnings of each input.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Translate every sentence of a document, also those the language detector is sure are not
+    /// Indonesian (by default such sentences, mostly English, are kept as they are).
+    #[arg(long, conflicts_with = "keep_english")]
+    pub translate_all: bool,
+    /// With --input-format lines, keep lines the language detector is sure are not Indonesian as
+    /// they are (without it, every line is the model's output, as test sets are scored).
+    #[arg(long)]
+    pub keep_english: bool,
 }
 
 /// `--dtype` values.
@@ -259,6 +268,10 @@ impl TranslateArgs {
             quiet: self.model.quiet,
             timings: self.timings,
             report: self.report.clone(),
+            pass_through_foreign: match self.input_format {
+                InputFormat::Lines => self.keep_english,
+                _ => !self.translate_all,
+            },
         })
     }
 }

@@ -21,6 +21,7 @@ use crate::report::{Report, Retry, Translation};
 use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
 use crate::text::document::{Decision, Document, DocumentOptions};
+use crate::text::language::{self, Verdict};
 use crate::text::reassemble::{check_translation, reassemble};
 use crate::text::segment;
 
@@ -92,8 +93,10 @@ pub struct TranslateConfig {
     pub quantize: Quantize,
     pub quiet: bool,
     pub timings: bool,
-    /// Where the full list of warnings and failures goes.
+    /// Where the per-segment report goes.
     pub report: Option<PathBuf>,
+    /// Keep sentences (lines, in line mode) that are confidently not Indonesian as they are.
+    pub pass_through_foreign: bool,
 }
 
 /// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written unless it all
@@ -197,6 +200,7 @@ struct Engine {
     quiet: bool,
     /// `--report`, if asked for.
     report: Option<Report>,
+    pass_through_foreign: bool,
 }
 
 /// A parsed document waiting in the pool.
@@ -232,6 +236,7 @@ impl Engine {
             progress: Progress::new(config.quiet),
             quiet: config.quiet,
             report: config.report.as_deref().map(Report::new),
+            pass_through_foreign: config.pass_through_foreign,
         })
     }
 
@@ -245,6 +250,14 @@ impl Engine {
         self.progress.println(&format!("terjemah: {line}"));
         if let Some(report) = &self.report {
             report.failure(line);
+        }
+    }
+
+    fn document_options(&self, markdown: bool) -> DocumentOptions {
+        DocumentOptions {
+            markdown,
+            pass_through_foreign: self.pass_through_foreign,
+            ..DocumentOptions::default()
         }
     }
 
@@ -352,27 +365,56 @@ impl Engine {
     /// exact output: no retry.
     fn lines(&self, text: &str, name: &str) -> Result<(String, usize)> {
         let lines = Lines::split(text);
-        let units: Vec<&str> = lines.items.iter().map(|l| l.content).collect();
+        // With --keep-english, a line in another language is its own output.
+        let foreign: Vec<Option<&'static str>> = lines
+            .items
+            .iter()
+            .map(|l| match self.pass_through_foreign {
+                true => match language::detect(l.content) {
+                    Verdict::Foreign(lang) => Some(lang.code()),
+                    Verdict::Indonesian | Verdict::Unsure => None,
+                },
+                false => None,
+            })
+            .collect();
+        let units: Vec<&str> = lines
+            .items
+            .iter()
+            .zip(&foreign)
+            .filter(|(_, f)| f.is_none())
+            .map(|(l, _)| l.content)
+            .collect();
         self.progress.start(units.len() as u64);
-        let translations = self.translate(&units, name, false)?;
+        let mut translations = self.translate(&units, name, false)?.into_iter();
         let mut shown = Warned::default();
-        for (k, (source, t)) in units.iter().zip(&translations).enumerate() {
-            if source.trim().is_empty() {
-                continue;
+        let mut english = Vec::with_capacity(lines.items.len());
+        for (k, (line, foreign)) in lines.items.iter().zip(&foreign).enumerate() {
+            let source = line.content;
+            let t = match foreign {
+                Some(language) => {
+                    if let Some(report) = &self.report {
+                        report.passed_through(name, k + 1, source, language);
+                    }
+                    english.push(source.to_owned());
+                    continue;
+                }
+                None => translations.next().expect("one translation per unit"),
+            };
+            if !source.trim().is_empty() {
+                if let Some(report) = &self.report {
+                    report.translation(name, k + 1, source, &t);
+                }
+                shown.warn(self, name, k + 1, &t);
             }
-            if let Some(report) = &self.report {
-                report.translation(name, k + 1, source, t);
-            }
-            shown.warn(self, name, k + 1, t);
+            english.push(t.text);
         }
         shown.finish(self, name);
-        let english: Vec<String> = translations.into_iter().map(|t| t.text).collect();
         Ok((lines.join(&english), units.len()))
     }
 
     /// Text mode for one document.
     fn document(&self, text: &str, name: &str, markdown: bool) -> Result<(String, usize)> {
-        let document = Document::parse(text, &document_options(markdown));
+        let document = Document::parse(text, &self.document_options(markdown));
         let n = document.model_inputs().len();
         self.progress.start(n as u64);
         let mut english = self.reassembled(&[(name, &document)], name, None)?;
@@ -395,7 +437,7 @@ impl Engine {
                 .map_err(|e| anyhow!("{name}: line {}: invalid JSON ({e})", n + 1))?;
             match value.get(field) {
                 Some(serde_json::Value::String(s)) => {
-                    documents.push(Document::parse(s, &DocumentOptions::default()));
+                    documents.push(Document::parse(s, &self.document_options(false)));
                     numbers.push(n + 1);
                     objects.push(Some(value));
                 }
@@ -438,7 +480,7 @@ impl Engine {
             match read_file(&file.source) {
                 Ok(text) => {
                     let document =
-                        Document::parse(&text, &document_options(is_markdown(&file.source)));
+                        Document::parse(&text, &self.document_options(is_markdown(&file.source)));
                     pooled += document.model_inputs().len();
                     pool.push(Pending {
                         output: file.output.clone(),
@@ -559,13 +601,6 @@ impl Warned {
 fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
-}
-
-fn document_options(markdown: bool) -> DocumentOptions {
-    DocumentOptions {
-        markdown,
-        ..DocumentOptions::default()
-    }
 }
 
 /// One input line: its text and its terminator (`\n`, `\r\n` or none at end of input).

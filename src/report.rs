@@ -81,10 +81,10 @@ impl Report {
                     self.translation(file, line, source, &translations[*input]);
                     continue;
                 }
-                Decision::PassedThrough { language } => json!({
-                    "file": file, "line": line, "source": source, "output": source,
-                    "decision": "passed-through", "language": language, "warnings": [],
-                }),
+                Decision::PassedThrough { language } => {
+                    self.passed_through(file, line, source, language);
+                    continue;
+                }
                 Decision::Label { written } => json!({
                     "file": file, "line": line, "source": source, "output": written,
                     "decision": "label", "warnings": [],
@@ -96,6 +96,14 @@ impl Report {
             };
             self.push(entry);
         }
+    }
+
+    /// A segment kept as it is because it is in `language`.
+    pub fn passed_through(&self, file: &str, line: usize, source: &str, language: &str) {
+        self.push(json!({
+            "file": file, "line": line, "source": source, "output": source,
+            "decision": "passed-through", "language": language, "warnings": [],
+        }));
     }
 
     /// One model input and its translation.

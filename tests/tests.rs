@@ -7,4 +7,5 @@ mod layout;
 mod model_faults;
 mod news;
 mod parity;
+mod report;
 mod util;

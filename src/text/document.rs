@@ -467,20 +467,13 @@ impl Parser<'_> {
                 continue;
             }
             take_gap(self, out, &text[pos..range.start]);
-            let sentence = &text[range.clone()];
-            match self.foreign(sentence) {
-                Some(language) => {
-                    self.record(sentence, Decision::PassedThrough { language });
-                    keep(out, sentence);
-                }
-                None => self.segment(out, &tokens, sentence, upper),
-            }
+            self.segment(out, &tokens, &text[range.clone()], upper);
             pos = range.end;
         }
         take_gap(self, out, &text[pos..]);
     }
 
-    /// The language of a sentence to pass through, if it is confidently not Indonesian.
+    /// The language of a text to pass through, if it is confidently not Indonesian.
     fn foreign(&self, sentence: &str) -> Option<&'static str> {
         if !self.opts.pass_through_foreign {
             return None;
@@ -556,7 +549,14 @@ impl Parser<'_> {
         keep(out, &rest[core.len()..]);
     }
 
+    /// A run of a sentence for the model, unless it is in another language: an English quote
+    /// is passed through while its Indonesian attribution is translated.
     fn model(&mut self, out: &mut Vec<Piece>, text: &str, upper: bool) {
+        if let Some(language) = self.foreign(text) {
+            self.record(text, Decision::PassedThrough { language });
+            keep(out, text);
+            return;
+        }
         let mut parts = Vec::new();
         split_long(text, self.opts.max_input_chars.max(1), 0, &mut parts);
         let mut pos = 0;
