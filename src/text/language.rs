@@ -103,12 +103,20 @@ static DETECTOR: LazyLock<LanguageDetector> = LazyLock::new(|| {
     .build()
 });
 
+/// Characters the detector reads of a longer segment (a whole line in line mode may be
+/// megabytes): enough to judge a language, and a bound on the detector's work and memory.
+const DETECT_MAX_CHARS: usize = 2000;
+
 /// What to do with one segment (a sentence, a title, a line of page chrome).
 pub fn detect(segment: &str) -> Verdict {
     if !segment.chars().any(char::is_alphabetic) {
         return Verdict::Unsure;
     }
-    let english = DETECTOR.compute_language_confidence(segment, Language::English);
+    let head = segment
+        .char_indices()
+        .nth(DETECT_MAX_CHARS)
+        .map_or(segment, |(end, _)| &segment[..end]);
+    let english = DETECTOR.compute_language_confidence(head, Language::English);
     if english < ENGLISH_CONFIDENCE {
         return Verdict::Indonesian;
     }
