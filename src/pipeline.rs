@@ -1,5 +1,6 @@
 //! The only module that knows the order of the stages: read input → split into model inputs →
-//! translate in batches → put the results back → write output; progress and the summary on stderr.
+//! translate in batches → check each translation and retry those that ran on → put the results
+//! back → write output; progress, warnings and the summary on stderr, every segment in `--report`.
 //!
 //! A folder run streams: documents are read one at a time into a pool whose sentences share
 //! batches; when the pool is full it is translated and each of its documents is written (atomically)
