@@ -276,7 +276,12 @@ impl Parser<'_> {
             }
             let start = part.len() - part.trim_start().len();
             keep(out, &part[..start]);
-            self.text_plain(out, core);
+            // Page chrome, codes and credits alone are kept, as on a plain-text line.
+            if classify(core) == Kind::Keep {
+                self.protect(out, core);
+            } else {
+                self.text_plain(out, core);
+            }
             keep(out, &part[start + core.len()..]);
         }
     }
@@ -349,6 +354,21 @@ mod tests {
         );
         assert_eq!(inputs("```\nkode program ini\n```"), ["kode program ini"]);
         assert!(md_inputs("```\nkode program ini\n```").is_empty());
+    }
+
+    #[test]
+    fn markdown_keeps_page_chrome_codes_and_credits_as_plain_text_does() {
+        let page = "# Banjir di Bogor\n\nRizky Adha - detikNews\n\nADVERTISEMENT\n\n\
+                    Warga mengungsi ke masjid. (nvc/nvc)\n\n*KOMPAS.com/ARDITO RAMADHAN*\n\n\
+                    - Satu butir daftar.\n";
+        assert_eq!(
+            md_inputs(page),
+            [
+                "Banjir di Bogor",
+                "Warga mengungsi ke masjid.",
+                "Satu butir daftar."
+            ]
+        );
     }
 
     #[test]
