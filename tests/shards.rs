@@ -8,8 +8,11 @@ use std::process::Output;
 
 use crate::util::{assert_ok, assert_one_line_error, command, fixture};
 
+/// Environment variables added to a run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// `translate --model-dir fixture --beams 1 -q ARGS…` in `cwd`, with `env` added.
-fn translate(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
+fn translate(args: &[&str], env: Env, cwd: &Path) -> Output {
     let model = fixture().display().to_string();
     command(&[], cwd)
         .args(["translate", "--model-dir", &model, "--beams", "1", "-q"])
@@ -126,7 +129,7 @@ fn slurm_and_kubernetes_pick_the_files_of_the_same_flag() {
         ("SLURM_ARRAY_TASK_COUNT", "4"),
     ];
     let kubernetes = [("JOB_COMPLETION_INDEX", "2"), ("TERJEMAH_SHARD_COUNT", "4")];
-    let cases: [(&str, &[&str], &[(&str, &str)], &str); 3] = [
+    let cases: [(&str, &[&str], Env, &str); 3] = [
         ("slurm", &[], &slurm, "1/4"),
         ("k8s-env", &[], &kubernetes, "2/4"),
         (
@@ -221,7 +224,7 @@ fn bad_shards_and_another_layout_are_one_line_with_nothing_written() {
         "0/2",
     );
     let folder = ["docs", "-o", "new"];
-    let cases: [(&[&str], &[(&str, &str)], &str); 9] = [
+    let cases: [(&[&str], Env, &str); 9] = [
         (&["--shard", "3/2"], &[], "shard index 3 is outside 0..2"),
         (
             &["--shard", "0/0"],

@@ -249,6 +249,9 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    /// An environment to resolve in.
+    type Env = Box<dyn Fn(&str) -> Option<String>>;
+
     fn shard(index: usize, count: usize) -> Option<Shard> {
         Some(Shard { index, count })
     }
@@ -324,7 +327,7 @@ mod tests {
                 ("SLURM_ARRAY_TASK_COUNT", count),
             ])
         };
-        let cases: Vec<(Box<dyn Fn(&str) -> Option<String>>, Option<usize>, &str)> = vec![
+        let cases: Vec<(Env, Option<usize>, &str)> = vec![
             (Box::new(slurm("9", "1", "2", "4")), None, "outside 0..4"),
             (Box::new(slurm("4", "1", "2", "4")), None, "multiple of"),
             (Box::new(slurm("0", "1", "1", "4")), None, "below"),
