@@ -186,8 +186,11 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             }
             let failed = engine.tree(&plan)?;
             engine.finish()?;
-            if let Some(marker) = plan.marker.as_ref().filter(|_| failed == 0) {
-                marker.write(plan.work.len(), plan.up_to_date)?;
+            if let Some(marker) = &plan.marker {
+                match failed {
+                    0 => marker.write(plan.work.len(), plan.up_to_date)?,
+                    _ => marker.remove()?,
+                }
             }
             Ok(Outcome { failed })
         }

@@ -452,6 +452,43 @@ mod tests {
         assert_eq!(sources, vec![docs.join("a.txt")]);
     }
 
+    /// The shards' work is the unsharded work, split; a listing failure that belongs to no file
+    /// is shard 0's and a note in the others.
+    #[test]
+    fn shards_split_the_listing_and_leave_listing_failures_to_shard_0() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        for name in ["b.txt", "a/c.txt", "a/d.txt", "e.txt", "f/g.txt"] {
+            let path = docs.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, name).unwrap();
+        }
+        let ext = vec!["txt".to_string()];
+        let inputs = vec![docs.clone(), dir.path().join("missing")];
+        let out = dir.path().join("out");
+        let whole = tree(&request(&inputs, &out, &ext), &[]).unwrap();
+        assert_eq!(whole.failures.len(), 1);
+        let mut split = Vec::new();
+        for index in 0..3 {
+            let plan = tree(
+                &TreeRequest {
+                    shard: Some(Shard { index, count: 3 }),
+                    ..request(&inputs, &out, &ext)
+                },
+                &[],
+            )
+            .unwrap();
+            assert_eq!(plan.failures.len(), usize::from(index == 0), "{plan:?}");
+            assert_eq!(plan.notes.len(), usize::from(index != 0), "{plan:?}");
+            let marker = plan.marker.unwrap();
+            assert_eq!(marker.files.len(), plan.work.len());
+            split.extend(plan.work);
+        }
+        let mut sorted = whole.work.clone();
+        sorted.sort_by(|a, b| a.output.cmp(&b.output));
+        assert_eq!(split, sorted);
+    }
+
     #[test]
     fn a_second_path_to_one_file_is_a_note_not_a_second_translation() {
         let dir = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
 
-use crate::files::write_atomic;
+use crate::files::{io_reason, write_atomic};
 
 /// The environment variable that gives the shard count next to Kubernetes' `JOB_COMPLETION_INDEX`.
 pub const COUNT_VAR: &str = "TERJEMAH_SHARD_COUNT";
@@ -218,6 +218,18 @@ impl Marker {
         value["index"] == json!(self.shard.index)
             && value["count"] == json!(self.shard.count)
             && value["files"] == json!(self.files)
+    }
+
+    /// Removes a marker an earlier run left, which a run with failures must not leave standing.
+    pub fn remove(&self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow!(
+                "{}: cannot remove: {}",
+                self.path.display(),
+                io_reason(&e)
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Writes the marker (atomically): the shard, its files and bytes, and how this run found
@@ -440,6 +452,10 @@ mod tests {
         assert!(!marker.is_on_disk());
         marker.write(1, 0).unwrap();
         assert!(marker.is_on_disk());
+        marker.remove().unwrap();
+        assert!(!marker.is_on_disk());
+        marker.remove().unwrap();
+        marker.write(1, 0).unwrap();
         let more = Marker::new(dir.path(), s, vec!["a.txt".into(), "b.txt".into()], 9);
         assert!(!more.is_on_disk());
         check_layout(dir.path(), Shard { index: 0, count: 2 }).unwrap();
