@@ -10,6 +10,7 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::device::{DeviceChoice, DtypeChoice};
+use crate::files::shard::{self, Shard};
 use crate::files::Input;
 use crate::marian::config::MAX_BEAMS;
 use crate::marian::hub::{ModelSource, DEFAULT_MODEL};
@@ -108,6 +109,15 @@ pub struct TranslateArgs {
     /// Translate again files whose output is already newer than the input.
     #[arg(long)]
     pub force: bool,
+    /// Translate only shard I of N (counted from 0) of a folder run: files sorted by relative
+    /// path, cut into N contiguous ranges of about equal bytes. Without it, a Slurm array's or a
+    /// Kubernetes Indexed Job's index is used; 0/1 translates everything whatever the environment.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The shard count next to Kubernetes' JOB_COMPLETION_INDEX (or the environment variable
+    /// TERJEMAH_SHARD_COUNT).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<usize>,
     #[command(flatten)]
     pub model: ModelArgs,
     /// auto, cpu, cuda or cuda:N.
@@ -240,8 +250,14 @@ impl TranslateArgs {
                 out_dir,
                 extensions: extensions(&self.ext)?,
                 force: self.force,
+                shard: self.shard_from(&|name| std::env::var(name).ok())?,
             }
         } else {
+            if self.shard.is_some() || self.shard_count.is_some() {
+                bail!(
+                    "--shard: sharding applies to folder runs (a folder or several files) for now"
+                );
+            }
             let input = Input::from_arg(self.inputs.first().map_or("-".as_ref(), |p| p.as_path()));
             Job::Single {
                 input,
@@ -273,6 +289,13 @@ impl TranslateArgs {
                 _ => !self.translate_all,
             },
         })
+    }
+
+    /// The shard of a folder run, from the flags or the scheduler's environment (`env`).
+    fn shard_from(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Shard>> {
+        let shard = shard::resolve(self.shard.as_deref(), self.shard_count, env)?;
+        // A whole run is no shard: no marker, no layout.
+        Ok(shard.filter(|s| s.count > 1))
     }
 }
 

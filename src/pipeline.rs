@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::device::{self, DeviceChoice, DtypeChoice};
 use crate::files::plan::{self, TreePlan, TreeRequest};
+use crate::files::shard::Shard;
 use crate::files::{read_file, write_atomic, Input};
 use crate::marian::hub::{self, ModelSource};
 use crate::marian::layers::Quantize;
@@ -71,6 +72,8 @@ pub enum Job {
         out_dir: PathBuf,
         extensions: Vec<String>,
         force: bool,
+        /// Translate only this shard of the files.
+        shard: Option<Shard>,
     },
 }
 
@@ -148,14 +151,33 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             out_dir,
             extensions,
             force,
+            shard,
         } => {
             let request = TreeRequest {
                 inputs,
                 out_dir,
                 extensions,
                 force: *force,
+                shard: *shard,
             };
             let plan = plan::tree(&request, &report)?;
+            if let Some(marker) = &plan.marker {
+                // A retried array task whose shard is done returns before the (slow) model load.
+                if plan.work.is_empty() && plan.failures.is_empty() {
+                    if !marker.is_on_disk() {
+                        marker.write(0, plan.up_to_date)?;
+                    }
+                    if !config.quiet {
+                        eprintln!(
+                            "terjemah: shard {} is complete ({} files up to date, marker {}); nothing to do",
+                            marker.shard,
+                            plan.up_to_date,
+                            marker.path.display()
+                        );
+                    }
+                    return Ok(Outcome { failed: 0 });
+                }
+            }
             let engine = Engine::load(config)?;
             for note in &plan.notes {
                 engine.note(note);
@@ -165,6 +187,12 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             }
             let failed = engine.tree(&plan)?;
             engine.finish()?;
+            if let Some(marker) = &plan.marker {
+                match failed {
+                    0 => marker.write(plan.work.len(), plan.up_to_date)?,
+                    _ => marker.remove()?,
+                }
+            }
             Ok(Outcome { failed })
         }
     }

@@ -55,6 +55,13 @@ pub fn command(prefix: &[&str], cwd: &Path) -> Command {
         .env("HF_HOME", cwd.join("hf-home"))
         // A one-line error must stay one line when candle captures a backtrace.
         .env("RUST_BACKTRACE", "1")
+        // Tests that run inside a Slurm array or an Indexed Job must not be sharded by it.
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_MIN")
+        .env_remove("SLURM_ARRAY_TASK_STEP")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("TERJEMAH_SHARD_COUNT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

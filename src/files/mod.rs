@@ -10,10 +10,12 @@
 //! - Files are compared by identity (device and inode), never by path text, so `./x.txt`, an
 //!   absolute path, a symlink or a hard link to an input is recognised as that input.
 //!
-//! [`plan`] lists and checks everything a run will read and write before the model loads. This
-//! folder knows nothing of documents or models.
+//! [`plan`] lists and checks everything a run will read and write before the model loads;
+//! [`shard`] picks one shard's part of a folder run. This folder knows nothing of documents or
+//! models.
 
 pub mod plan;
+pub mod shard;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use walkdir::WalkDir;
 
+use crate::files::shard::{self, Marker, Shard};
 use crate::files::{
     io_reason, parent_dir, prepare_output_dir, remove_stale_temporaries, FileId, Input,
 };
@@ -41,6 +42,8 @@ pub struct TreePlan {
     pub failures: Vec<String>,
     /// Things skipped on purpose (a symlink loop, a second path to a file), one line each.
     pub notes: Vec<String>,
+    /// A sharded run's completion marker, written when the shard has finished without failure.
+    pub marker: Option<Marker>,
 }
 
 /// What a folder run is asked to do.
@@ -51,6 +54,8 @@ pub struct TreeRequest<'a> {
     /// Lower-case, without the dot.
     pub extensions: &'a [String],
     pub force: bool,
+    /// Translate only this shard's part of the listing.
+    pub shard: Option<Shard>,
 }
 
 /// Checks a single-input run: the output (if any) is not the input, is not a folder, and its folder
@@ -160,6 +165,9 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
             );
         }
     }
+    if let Some(shard) = request.shard {
+        listed = select_shard(listed, shard, out_dir, &mut plan)?;
+    }
     let outputs: Vec<WorkFile> = listed
         .iter()
         .map(|(source, relative)| WorkFile {
@@ -209,6 +217,48 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
         }
     }
     Ok(plan)
+}
+
+/// Keeps the listed files of one shard, partitioned over the whole listing sorted by relative
+/// path, and sets the plan's marker. Listing problems of no file in particular are reported as
+/// failures by shard 0 only, so that the other shards can finish and write their markers.
+fn select_shard(
+    mut listed: Vec<(PathBuf, PathBuf)>,
+    shard: Shard,
+    out_dir: &Path,
+    plan: &mut TreePlan,
+) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if let Some((source, relative)) = listed.iter().find(|(_, r)| shard::is_marker_path(r)) {
+        bail!(
+            "{}: would be written to {}, where shard markers go; rename it or translate without --shard",
+            source.display(),
+            out_dir.join(relative).display()
+        );
+    }
+    shard::check_layout(out_dir, shard)?;
+    listed.sort_by(|a, b| a.1.cmp(&b.1));
+    // A file that cannot be measured counts as empty: reading it reports the problem.
+    let sizes: Vec<u64> = listed
+        .iter()
+        .map(|(source, _)| std::fs::metadata(source).map_or(0, |m| m.len()))
+        .collect();
+    let owners = shard::partition(&sizes, shard.count);
+    let mut bytes = 0;
+    let mut mine = Vec::new();
+    for ((item, size), owner) in listed.into_iter().zip(sizes).zip(owners) {
+        if owner == shard.index {
+            bytes += size;
+            mine.push(item);
+        }
+    }
+    if shard.index != 0 {
+        for failure in plan.failures.drain(..) {
+            plan.notes.push(format!("{failure} (a failure of shard 0)"));
+        }
+    }
+    let files = mine.iter().map(|(_, r)| r.display().to_string()).collect();
+    plan.marker = Some(Marker::new(out_dir, shard, files, bytes));
+    Ok(mine)
 }
 
 /// Refuses an output path that is one of the inputs (by identity), naming that input.
@@ -366,6 +416,7 @@ mod tests {
             out_dir,
             extensions: ext,
             force: false,
+            shard: None,
         }
     }
 
@@ -399,6 +450,43 @@ mod tests {
         .unwrap();
         let sources: Vec<_> = plan.work.iter().map(|w| w.source.clone()).collect();
         assert_eq!(sources, vec![docs.join("a.txt")]);
+    }
+
+    /// The shards' work is the unsharded work, split; a listing failure that belongs to no file
+    /// is shard 0's and a note in the others.
+    #[test]
+    fn shards_split_the_listing_and_leave_listing_failures_to_shard_0() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        for name in ["b.txt", "a/c.txt", "a/d.txt", "e.txt", "f/g.txt"] {
+            let path = docs.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, name).unwrap();
+        }
+        let ext = vec!["txt".to_string()];
+        let inputs = vec![docs.clone(), dir.path().join("missing")];
+        let out = dir.path().join("out");
+        let whole = tree(&request(&inputs, &out, &ext), &[]).unwrap();
+        assert_eq!(whole.failures.len(), 1);
+        let mut split = Vec::new();
+        for index in 0..3 {
+            let plan = tree(
+                &TreeRequest {
+                    shard: Some(Shard { index, count: 3 }),
+                    ..request(&inputs, &out, &ext)
+                },
+                &[],
+            )
+            .unwrap();
+            assert_eq!(plan.failures.len(), usize::from(index == 0), "{plan:?}");
+            assert_eq!(plan.notes.len(), usize::from(index != 0), "{plan:?}");
+            let marker = plan.marker.unwrap();
+            assert_eq!(marker.files.len(), plan.work.len());
+            split.extend(plan.work);
+        }
+        let mut sorted = whole.work.clone();
+        sorted.sort_by(|a, b| a.output.cmp(&b.output));
+        assert_eq!(split, sorted);
     }
 
     #[test]
