@@ -289,5 +289,13 @@ fn bad_shards_and_another_layout_are_one_line_with_nothing_written() {
         dir.path(),
     );
     assert_one_line_error(&single, "sharding applies to folder runs");
+    // The report may not take the place of a marker, which would then overwrite it.
+    let report = ["docs", "-o", "out", "--shard", "1/2", "--report"];
+    let on_marker = translate(
+        &[&report[..], &["out/.terjemah-shard-1-of-2.done"]].concat(),
+        &[],
+        dir.path(),
+    );
+    assert_one_line_error(&on_marker, "would overwrite a shard's completion marker");
     assert_eq!(tree(dir.path()), before, "a refused run wrote something");
 }

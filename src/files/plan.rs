@@ -195,6 +195,17 @@ pub fn tree(request: &TreeRequest, extra: &[&Path]) -> Result<TreePlan> {
         check_not_input(&file.output, &seen)?;
     }
     for path in extra {
+        let marker = path
+            .file_name()
+            .filter(|n| shard::is_marker_path(Path::new(n)));
+        if marker
+            .is_some_and(|n| resolved(path).is_some_and(|r| resolved(&out_dir.join(n)) == Some(r)))
+        {
+            bail!(
+                "{}: --report would overwrite a shard's completion marker",
+                path.display()
+            );
+        }
         check_not_input(path, &seen)?;
         prepare_output_dir(&parent_dir(path))?;
     }
