@@ -8,4 +8,5 @@ mod model_faults;
 mod news;
 mod parity;
 mod report;
+mod stream;
 mod util;
