@@ -4,6 +4,10 @@
 //! A folder run streams: documents are read one at a time into a pool whose sentences share
 //! batches; when the pool is full it is translated and each of its documents is written (atomically)
 //! at once. A file that cannot be read or decoded is reported and skipped; the others go on.
+//!
+//! Line and JSON Lines runs stream a window of lines at a time (`pipeline/stream.rs`: reading,
+//! the partial output and its checkpoint, resuming); this module decides what each window's lines
+//! become.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -107,8 +111,9 @@ pub struct TranslateConfig {
     pub force: bool,
 }
 
-/// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written unless it all
-/// translated. A folder run goes on past bad files and counts them in the outcome.
+/// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written at `-o FILE`
+/// unless it all translated (a streamed line run's output to standard output goes out window by
+/// window). A folder run goes on past bad files and counts them in the outcome.
 pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
     if let Some(n) = config.threads {
         // Candle's CPU kernels and rayon size their thread pools from this; set before any work.
