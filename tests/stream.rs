@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -112,8 +112,8 @@ fn standard_output_shows_lines_before_the_input_ends() {
     assert!(child.wait().unwrap().success());
 }
 
-/// Starts a run into `out` and kills it (SIGKILL) once its first checkpoint is on disk.
-fn kill_after_checkpoint(d: &Path, args: &[&str], out: &str) {
+/// Starts a run into `out` and returns it once its first checkpoint is on disk.
+fn run_until_checkpoint(d: &Path, args: &[&str], out: &str) -> Child {
     let model = fixture().display().to_string();
     let mut child = command(&[], d)
         .args(["translate", "--model-dir", &model, "--beams", "1", "-q"])
@@ -128,6 +128,12 @@ fn kill_after_checkpoint(d: &Path, args: &[&str], out: &str) {
         assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
         std::thread::sleep(Duration::from_millis(5));
     }
+    child
+}
+
+/// Starts a run into `out` and kills it (SIGKILL) once its first checkpoint is on disk.
+fn kill_after_checkpoint(d: &Path, args: &[&str], out: &str) {
+    let mut child = run_until_checkpoint(d, args, out);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!d.join(out).exists(), "a killed run created its output");
@@ -219,4 +225,21 @@ fn a_bad_jsonl_line_mid_stream_leaves_no_output_but_a_resumable_partial() {
     let out = translate(&args[..5], d);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn a_second_run_into_a_busy_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("in.txt"), corpus(4000)).unwrap();
+    let args = ["--input-format", "lines", "--window", "16", "in.txt"];
+    let mut first = run_until_checkpoint(d, &args, "out.txt");
+    let second = translate(&[&args[..], &["-o", "out.txt"]].concat(), d);
+    assert_one_line_error(
+        &second,
+        "out.txt: another terjemah run is writing this output",
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(d.join(".out.txt.terjemah-partial").exists());
 }
