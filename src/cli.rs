@@ -15,7 +15,7 @@ use crate::files::Input;
 use crate::marian::config::MAX_BEAMS;
 use crate::marian::hub::{ModelSource, DEFAULT_MODEL};
 use crate::marian::layers::Quantize;
-use crate::pipeline::{Format, Job, TranslateConfig};
+use crate::pipeline::{Format, Job, TranslateConfig, DEFAULT_WINDOW};
 
 /// The most CPU threads `--threads` may ask for: each is a real thread with its own stack, and far
 /// more threads than cores only slow the run down.
@@ -106,7 +106,9 @@ pub struct TranslateArgs {
         value_delimiter = ','
     )]
     pub ext: Vec<String>,
-    /// Translate again files whose output is already newer than the input.
+    /// Translate again files whose output is already newer than the input; with --input-format
+    /// lines or jsonl and -o FILE, start over instead of refusing a checkpoint that no longer
+    /// matches the input or the settings.
     #[arg(long)]
     pub force: bool,
     /// Translate only shard I of N (counted from 0) of a folder run: files sorted by relative
@@ -118,6 +120,10 @@ pub struct TranslateArgs {
     /// TERJEMAH_SHARD_COUNT).
     #[arg(long, value_name = "N")]
     pub shard_count: Option<usize>,
+    /// With --input-format lines or jsonl: lines read and translated together before their
+    /// output is written (at most 64 MiB of input); memory depends on this, not on the input.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WINDOW)]
+    pub window: usize,
     #[command(flatten)]
     pub model: ModelArgs,
     /// auto, cpu, cuda or cuda:N.
@@ -221,6 +227,9 @@ impl TranslateArgs {
         if self.max_batch_tokens == Some(0) || self.batch_size == Some(0) {
             bail!("--max-batch-tokens and --batch-size must be at least 1");
         }
+        if self.window == 0 {
+            bail!("--window must be at least 1");
+        }
         if let Some(threads) = self.threads {
             if !(1..=MAX_THREADS).contains(&threads) {
                 bail!("--threads must be between 1 and {MAX_THREADS}");
@@ -288,6 +297,8 @@ impl TranslateArgs {
                 InputFormat::Lines => self.keep_english,
                 _ => !self.translate_all,
             },
+            window: self.window,
+            force: self.force,
         })
     }
 

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! - [`cli`]: clap arguments → the pipeline's validated config.
-//! - [`pipeline`]: the only module that knows the stage order; folder runs, progress, reports.
+//! - [`pipeline`]: the only module that knows the stage order; folder runs, streamed line runs
+//!   that resume after a crash, progress, reports.
 //! - [`report`]: `--report`, one JSON object per segment and its decision.
 //! - [`device`]: where the model runs and in what precision.
 //! - [`files`]: inputs read and checked as text, outputs written whole, a run planned first.

@@ -5,6 +5,10 @@
 //! A folder run streams: documents are read one at a time into a pool whose sentences share
 //! batches; when the pool is full it is translated and each of its documents is written (atomically)
 //! at once. A file that cannot be read or decoded is reported and skipped; the others go on.
+//!
+//! Line and JSON Lines runs stream a window of lines at a time (`pipeline/stream.rs`: reading,
+//! the partial output and its checkpoint, resuming); this module decides what each window's lines
+//! become.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +30,10 @@ use crate::text::document::{Decision, Document, DocumentOptions};
 use crate::text::language::{self, Verdict};
 use crate::text::reassemble::{check_translation, reassemble};
 use crate::text::segment;
+
+mod stream;
+
+pub use stream::DEFAULT_WINDOW;
 
 /// Sentences gathered from several documents before they are translated together.
 const POOL_SENTENCES: usize = 1024;
@@ -101,10 +109,15 @@ pub struct TranslateConfig {
     pub report: Option<PathBuf>,
     /// Keep sentences (lines, in line mode) that are confidently not Indonesian as they are.
     pub pass_through_foreign: bool,
+    /// Lines (or JSON Lines objects) read and translated together in a streamed run.
+    pub window: usize,
+    /// A streamed `-o FILE` run starts over instead of refusing a checkpoint it cannot resume.
+    pub force: bool,
 }
 
-/// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written unless it all
-/// translated. A folder run goes on past bad files and counts them in the outcome.
+/// Runs `terjemah translate`. A single input is all-or-nothing: nothing is written at `-o FILE`
+/// unless it all translated (a streamed line run's output to standard output goes out window by
+/// window). A folder run goes on past bad files and counts them in the outcome.
 pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
     if let Some(n) = config.threads {
         // Candle's CPU kernels and rayon size their thread pools from this; set before any work.
@@ -123,21 +136,35 @@ pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
 fn run(config: &TranslateConfig) -> Result<Outcome> {
     let report: Vec<&Path> = config.report.iter().map(PathBuf::as_path).collect();
     match &config.job {
+        Job::Single { input, output } if matches!(config.format, Format::Lines | Format::Jsonl) => {
+            // The partial and the checkpoint are checked like outputs (never an input).
+            let side: Vec<PathBuf> = output.iter().flat_map(|o| stream::side_files(o)).collect();
+            let mut checked = report.clone();
+            checked.extend(side.iter().map(PathBuf::as_path));
+            plan::single(input, output.as_deref(), &checked)?;
+            let settings = settings(config);
+            let (mut reader, sink, skipped) =
+                stream::open(input, output.as_deref(), &settings, config.force)?;
+            let engine = Engine::load(config)?;
+            if skipped > 0 {
+                engine.note(&format!(
+                    "{}: resuming after line {skipped} from the checkpoint",
+                    input.name()
+                ));
+            }
+            engine.stream(&mut reader, sink, &input.name(), config)?;
+            engine.finish()?;
+            Ok(Outcome { failed: 0 })
+        }
         Job::Single { input, output } => {
             // Check the paths and read the input before the (slow) model load, so bad input fails fast.
             plan::single(input, output.as_deref(), &report)?;
             let text = input.read_text()?;
             let engine = Engine::load(config)?;
             let start = Instant::now();
-            let (english, sentences) = match config.format {
-                Format::Lines => engine.lines(&text, &input.name())?,
-                Format::Text | Format::Markdown => {
-                    let markdown = config.format == Format::Markdown
-                        || matches!(input, Input::File(p) if is_markdown(p));
-                    engine.document(&text, &input.name(), markdown)?
-                }
-                Format::Jsonl => engine.jsonl(&text, &input.name(), &config.field)?,
-            };
+            let markdown = config.format == Format::Markdown
+                || matches!(input, Input::File(p) if is_markdown(p));
+            let (english, sentences) = engine.document(&text, &input.name(), markdown)?;
             engine.summary(&format!("{sentences} sentences"), sentences, start);
             match output {
                 Some(path) => write_atomic(path, english.as_bytes())?,
@@ -361,6 +388,23 @@ impl Engine {
         name: &str,
         lines: Option<&[usize]>,
     ) -> Result<Vec<String>> {
+        let mut shown = Warned::default();
+        let out = self.reassembled_counting(documents, name, lines, &mut shown)?;
+        if let Some((last, _)) = documents.last() {
+            shown.finish(self, last);
+        }
+        Ok(out)
+    }
+
+    /// [`Self::reassembled`], counting warnings in `shown`, which the caller finishes after the
+    /// last document of its name (a streamed JSON Lines input spans many calls).
+    fn reassembled_counting(
+        &self,
+        documents: &[(&str, &Document)],
+        name: &str,
+        lines: Option<&[usize]>,
+        shown: &mut Warned,
+    ) -> Result<Vec<String>> {
         let inputs: Vec<&str> = documents
             .iter()
             .flat_map(|(_, d)| d.model_inputs().iter().map(String::as_str))
@@ -368,7 +412,6 @@ impl Engine {
         let translations = self.translate(&inputs, name, true)?;
         let mut rest = translations.as_slice();
         let mut out = Vec::with_capacity(documents.len());
-        let mut shown = Warned::default();
         for (k, (doc_name, document)) in documents.iter().enumerate() {
             let (mine, tail) = rest.split_at(document.model_inputs().len());
             let line = lines.map(|l| l[k]);
@@ -380,7 +423,7 @@ impl Engine {
                     shown.warn(self, doc_name, line.unwrap_or(segment.line), &mine[input]);
                 }
             }
-            if documents.get(k + 1).is_none_or(|next| next.0 != *doc_name) {
+            if documents.get(k + 1).is_some_and(|next| next.0 != *doc_name) {
                 shown.finish(self, doc_name);
             }
             let english: Vec<String> = mine.iter().map(|t| t.text.clone()).collect();
@@ -390,55 +433,96 @@ impl Engine {
         Ok(out)
     }
 
-    /// Line mode: one output line per input line, terminators kept. Each line is the model's
-    /// exact output: no retry.
-    fn lines(&self, text: &str, name: &str) -> Result<(String, usize)> {
-        let lines = Lines::split(text);
+    /// A line or JSON Lines run: a window of lines at a time, each window's output written (and
+    /// made durable, with `-o`) before the next is read.
+    fn stream(
+        &self,
+        reader: &mut stream::LineReader,
+        mut sink: stream::Sink,
+        name: &str,
+        config: &TranslateConfig,
+    ) -> Result<()> {
+        let start = Instant::now();
+        self.progress.start(0);
+        let mut shown = Warned::default();
+        let mut sentences = 0;
+        loop {
+            let first = reader.lines_read() + 1;
+            let window = reader.window(config.window)?;
+            if window.is_empty() {
+                break;
+            }
+            let (english, n) = match config.format {
+                Format::Jsonl => self.jsonl(&window, first, name, &config.field, &mut shown)?,
+                _ => self.lines(&window, first, name, &mut shown)?,
+            };
+            sentences += n;
+            if !sink.write(english.as_bytes(), reader)? {
+                break;
+            }
+        }
+        shown.finish(self, name);
+        sink.finish()?;
+        self.summary(&format!("{sentences} sentences"), sentences, start);
+        Ok(())
+    }
+
+    /// Line mode for one window whose first line is line `first` of the input: one output line
+    /// per input line, terminators kept. Each line is the model's exact output: no retry.
+    fn lines(
+        &self,
+        window: &[stream::Line],
+        first: usize,
+        name: &str,
+        shown: &mut Warned,
+    ) -> Result<(String, usize)> {
         // With --keep-english, a line in another language is its own output.
-        let foreign: Vec<Option<&'static str>> = lines
-            .items
+        let foreign: Vec<Option<&'static str>> = window
             .iter()
             .map(|l| match self.pass_through_foreign {
-                true => match language::detect(l.content) {
+                true => match language::detect(l.content()) {
                     Verdict::Foreign(lang) => Some(lang.code()),
                     Verdict::Indonesian | Verdict::Unsure => None,
                 },
                 false => None,
             })
             .collect();
-        let units: Vec<&str> = lines
-            .items
+        let units: Vec<&str> = window
             .iter()
             .zip(&foreign)
             .filter(|(_, f)| f.is_none())
-            .map(|(l, _)| l.content)
+            .map(|(l, _)| l.content())
             .collect();
-        self.progress.start(units.len() as u64);
+        self.progress.grow(units.len() as u64);
         let mut translations = self.translate(&units, name, false)?.into_iter();
-        let mut shown = Warned::default();
-        let mut english = Vec::with_capacity(lines.items.len());
-        for (k, (line, foreign)) in lines.items.iter().zip(&foreign).enumerate() {
-            let source = line.content;
-            let t = match foreign {
+        let mut out = String::new();
+        for (k, (line, foreign)) in window.iter().zip(&foreign).enumerate() {
+            let source = line.content();
+            let number = first + k;
+            match foreign {
                 Some(language) => {
                     if let Some(report) = &self.report {
-                        report.passed_through(name, k + 1, source, language);
+                        report.passed_through(name, number, source, language);
                     }
-                    english.push(source.to_owned());
-                    continue;
+                    out.push_str(source);
                 }
-                None => translations.next().expect("one translation per unit"),
-            };
-            if !source.trim().is_empty() {
-                if let Some(report) = &self.report {
-                    report.translation(name, k + 1, source, &t);
+                None => {
+                    let t = translations.next().expect("one translation per unit");
+                    // Whitespace-only lines are kept as they are.
+                    if source.trim().is_empty() {
+                        out.push_str(source);
+                    } else {
+                        if let Some(report) = &self.report {
+                            report.translation(name, number, source, &t);
+                        }
+                        shown.warn(self, name, number, &t);
+                        out.push_str(&t.text);
+                    }
                 }
-                shown.warn(self, name, k + 1, &t);
             }
-            english.push(t.text);
+            out.push_str(line.ending());
         }
-        shown.finish(self, name);
-        Ok((lines.join(&english), units.len()))
+        Ok((out, units.len()))
     }
 
     /// Text mode for one document.
@@ -450,27 +534,35 @@ impl Engine {
         Ok((english.pop().unwrap_or_default(), n))
     }
 
-    /// JSON Lines: each object's `field` is a document; every other field, and lines without the
-    /// field, are kept as they are. Key order is preserved (serde_json's `preserve_order`).
-    fn jsonl(&self, text: &str, name: &str, field: &str) -> Result<(String, usize)> {
-        let lines = Lines::split(text);
-        let mut objects = Vec::with_capacity(lines.items.len());
+    /// JSON Lines for one window whose first line is line `first` of the input: each object's
+    /// `field` is a document; every other field, and lines without the field, are kept as they
+    /// are. Key order is preserved (serde_json's `preserve_order`).
+    fn jsonl(
+        &self,
+        window: &[stream::Line],
+        first: usize,
+        name: &str,
+        field: &str,
+        shown: &mut Warned,
+    ) -> Result<(String, usize)> {
+        let mut objects = Vec::with_capacity(window.len());
         let mut documents = Vec::new();
         let mut numbers = Vec::new();
-        for (n, line) in lines.items.iter().enumerate() {
-            if line.content.trim().is_empty() {
+        for (k, line) in window.iter().enumerate() {
+            let number = first + k;
+            if line.content().trim().is_empty() {
                 objects.push(None);
                 continue;
             }
-            let value: serde_json::Value = serde_json::from_str(line.content)
-                .map_err(|e| anyhow!("{name}: line {}: invalid JSON ({e})", n + 1))?;
+            let value: serde_json::Value = serde_json::from_str(line.content())
+                .map_err(|e| anyhow!("{name}: line {number}: invalid JSON ({e})"))?;
             match value.get(field) {
                 Some(serde_json::Value::String(s)) => {
                     documents.push(Document::parse(s, &self.document_options(false)));
-                    numbers.push(n + 1);
+                    numbers.push(number);
                     objects.push(Some(value));
                 }
-                Some(_) => bail!("{name}: line {}: field {field:?} is not a string", n + 1),
+                Some(_) => bail!("{name}: line {number}: field {field:?} is not a string"),
                 None => objects.push(None),
             }
         }
@@ -478,11 +570,13 @@ impl Engine {
             .iter()
             .map(|d| d.model_inputs().len())
             .sum::<usize>();
-        self.progress.start(count as u64);
+        self.progress.grow(count as u64);
         let named: Vec<(&str, &Document)> = documents.iter().map(|d| (name, d)).collect();
-        let mut english = self.reassembled(&named, name, Some(&numbers))?.into_iter();
-        let mut out = String::with_capacity(text.len());
-        for (line, object) in lines.items.iter().zip(objects) {
+        let mut english = self
+            .reassembled_counting(&named, name, Some(&numbers), shown)?
+            .into_iter();
+        let mut out = String::new();
+        for (line, object) in window.iter().zip(objects) {
             match object {
                 Some(mut value) => {
                     let text = english
@@ -491,9 +585,9 @@ impl Engine {
                     value[field] = serde_json::Value::String(text);
                     out.push_str(&value.to_string());
                 }
-                None => out.push_str(line.content),
+                None => out.push_str(line.content()),
             }
-            out.push_str(line.ending);
+            out.push_str(line.ending());
         }
         Ok((out, count))
     }
@@ -626,55 +720,29 @@ impl Warned {
     }
 }
 
+/// What a streamed run's checkpoint must match to be resumed: everything that shapes the output.
+/// Batch limits are included because batch composition can move floating-point results.
+fn settings(c: &TranslateConfig) -> String {
+    format!(
+        "{:?}",
+        (
+            c.format,
+            &c.field,
+            &c.model,
+            c.device,
+            c.dtype,
+            c.quantize,
+            (c.beams, c.max_length, c.min_new_tokens),
+            (c.max_batch_tokens, c.batch_size, c.window),
+            c.pass_through_foreign,
+        )
+    )
+}
+
 /// `.md` and `.markdown` files are Markdown: syntax, code and link targets stay as they are.
 fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
-}
-
-/// One input line: its text and its terminator (`\n`, `\r\n` or none at end of input).
-struct Line<'a> {
-    content: &'a str,
-    ending: &'a str,
-}
-
-/// Line mode's units: exactly one output line per input line, terminators kept byte for byte.
-struct Lines<'a> {
-    items: Vec<Line<'a>>,
-}
-
-impl<'a> Lines<'a> {
-    fn split(text: &'a str) -> Self {
-        let mut items = Vec::new();
-        let mut rest = text;
-        while !rest.is_empty() {
-            let (line, next) = match rest.find('\n') {
-                Some(i) => (&rest[..=i], &rest[i + 1..]),
-                None => (rest, ""),
-            };
-            let content = line.trim_end_matches(['\n', '\r']);
-            items.push(Line {
-                content,
-                ending: &line[content.len()..],
-            });
-            rest = next;
-        }
-        Self { items }
-    }
-
-    fn join(&self, translations: &[String]) -> String {
-        let mut out = String::new();
-        for (line, english) in self.items.iter().zip(translations) {
-            // Whitespace-only lines never reach the model; keep them as they are.
-            if line.content.trim().is_empty() {
-                out.push_str(line.content);
-            } else {
-                out.push_str(english);
-            }
-            out.push_str(line.ending);
-        }
-        out
-    }
 }
 
 /// `time per stage: encoder 1.20 s (5%), …`; what the model's stages do not account for of
@@ -783,16 +851,5 @@ mod tests {
         // A clock that ran short of the stages' sum still gives shares of at most 100%.
         assert!(stage_line(&times, secs(8))
             .ends_with("search 1.00 s (11%), outside the model 0.00 s (0%)"));
-    }
-
-    #[test]
-    fn lines_keep_terminators_and_missing_final_newline() {
-        let text = "a\r\n\nb \n  \nc";
-        let lines = Lines::split(text);
-        let fake: Vec<String> = lines.items.iter().map(|l| l.content.to_string()).collect();
-        assert_eq!(lines.join(&fake), text);
-        assert_eq!(lines.items.len(), 5);
-        let upper: Vec<String> = fake.iter().map(|s| s.to_uppercase()).collect();
-        assert_eq!(lines.join(&upper), "A\r\n\nB \n  \nC");
     }
 }

@@ -9,4 +9,5 @@ mod news;
 mod parity;
 mod report;
 mod shards;
+mod stream;
 mod util;

@@ -119,7 +119,7 @@ pub fn decode_text(bytes: Vec<u8>, name: &str) -> Result<String> {
 
 /// A UTF-16 byte-order mark, or (without one) text whose every other byte is NUL, as UTF-16 of
 /// Latin-script text is.
-fn looks_like_utf16(bytes: &[u8]) -> bool {
+pub fn looks_like_utf16(bytes: &[u8]) -> bool {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return true;
     }
