@@ -41,6 +41,16 @@ pub enum Command {
     },
     /// Fetch a model into the Hugging Face cache, for offline use later.
     Download(ModelArgs),
+    /// Concatenate the finished shards OUT.shard-I-of-N of a line or JSON Lines run, in order,
+    /// into OUT (atomically); the shard files are kept.
+    Merge {
+        /// The -o OUT the shards were given.
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+        /// The shard count N.
+        #[arg(long, value_name = "N")]
+        shards: usize,
+    },
 }
 
 /// Which model to use.
@@ -112,7 +122,8 @@ pub struct TranslateArgs {
     #[arg(long)]
     pub force: bool,
     /// Translate only shard I of N (counted from 0) of a folder run: files sorted by relative
-    /// path, cut into N contiguous ranges of about equal bytes. Without it, a Slurm array's or a
+    /// path, cut into N contiguous ranges of about equal bytes; of a line or JSON Lines file with
+    /// -o OUT: N contiguous ranges of lines, shard I to OUT.shard-I-of-N (see `terjemah merge`). Without it, a Slurm array's or a
     /// Kubernetes Indexed Job's index is used; 0/1 translates everything whatever the environment.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
@@ -262,15 +273,21 @@ impl TranslateArgs {
                 shard: self.shard_from(&|name| std::env::var(name).ok())?,
             }
         } else {
-            if self.shard.is_some() || self.shard_count.is_some() {
-                bail!(
-                    "--shard: sharding applies to folder runs (a folder or several files) for now"
-                );
-            }
             let input = Input::from_arg(self.inputs.first().map_or("-".as_ref(), |p| p.as_path()));
+            // Only a line or JSON Lines file written to -o OUT is cut into shards (of lines); a
+            // text document is one unit, so for it the scheduler's environment is not read.
+            let lined = matches!(self.input_format, InputFormat::Lines | InputFormat::Jsonl);
+            let shard = if lined && matches!(input, Input::File(_)) && self.output.is_some() {
+                self.shard_from(&|name| std::env::var(name).ok())?
+            } else if self.shard.is_some() || self.shard_count.is_some() {
+                bail!("--shard: sharding applies to folder runs and to a line or JSON Lines file (--input-format lines or jsonl) written to -o OUT");
+            } else {
+                None
+            };
             Job::Single {
                 input,
                 output: self.output.clone(),
+                shard,
             }
         };
         Ok(TranslateConfig {

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use terjemah::cli::{Args, Command};
-use terjemah::files::Input;
+use terjemah::files::{shard, Input};
 use terjemah::kernels::buffers;
 use terjemah::marian::hub;
 use terjemah::pipeline;
@@ -16,6 +16,9 @@ fn main() {
         Command::Segment { input } => {
             pipeline::segment(&Input::from_arg(input.as_deref().unwrap_or("-".as_ref())))
                 .map(|()| pipeline::Outcome { failed: 0 })
+        }
+        Command::Merge { output, shards } => {
+            shard::merge(output, *shards).map(|()| pipeline::Outcome { failed: 0 })
         }
         Command::Download(m) => match m.source() {
             hub::ModelSource::Hub { repo, revision } => {

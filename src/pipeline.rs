@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::device::{self, DeviceChoice, DtypeChoice};
 use crate::files::plan::{self, TreePlan, TreeRequest};
-use crate::files::shard::Shard;
+use crate::files::shard::{self, Shard};
 use crate::files::{read_file, write_atomic, Input};
 use crate::marian::hub::{self, ModelSource};
 use crate::marian::layers::Quantize;
@@ -73,6 +73,9 @@ pub enum Job {
     Single {
         input: Input,
         output: Option<PathBuf>,
+        /// A line or JSON Lines file with `-o OUT`: translate only this shard's lines, to
+        /// `OUT.shard-I-of-N`.
+        shard: Option<Shard>,
     },
     /// Files and folders to a mirrored output folder.
     Tree {
@@ -136,15 +139,56 @@ pub fn translate(config: &TranslateConfig) -> Result<Outcome> {
 fn run(config: &TranslateConfig) -> Result<Outcome> {
     let report: Vec<&Path> = config.report.iter().map(PathBuf::as_path).collect();
     match &config.job {
-        Job::Single { input, output } if matches!(config.format, Format::Lines | Format::Jsonl) => {
-            // The partial and the checkpoint are checked like outputs (never an input).
-            let side: Vec<PathBuf> = output.iter().flat_map(|o| stream::side_files(o)).collect();
+        Job::Single {
+            input,
+            output,
+            shard,
+        } if matches!(config.format, Format::Lines | Format::Jsonl) => {
+            let mut settings = settings(config);
+            let mut output = output.clone();
+            let mut lines = None;
+            let mut marker = None;
+            if let (Some(shard), Some(out)) = (shard, &output) {
+                shard::check_line_layout(out, *shard)?;
+                let (total, bytes, crc32) = stream::scan(input)?;
+                let range = shard::line_range(total, *shard);
+                let target = shard::line_output(out, *shard);
+                let done = shard::line_marker(&target);
+                let text = shard::line_marker_text(bytes, crc32, &range);
+                let unfinished = stream::side_files(&target).iter().any(|p| p.exists());
+                // A retried array task whose shard is done returns before the (slow) model load.
+                if !config.force
+                    && !unfinished
+                    && target.is_file()
+                    && std::fs::read_to_string(&done).is_ok_and(|t| t == text)
+                {
+                    if !config.quiet {
+                        eprintln!(
+                            "terjemah: shard {shard} is complete ({}, marker {}); nothing to do",
+                            target.display(),
+                            done.display()
+                        );
+                    }
+                    return Ok(Outcome { failed: 0 });
+                }
+                // The checkpoint of one layout must not resume under another.
+                settings.push_str(&format!(" shard {shard} lines {range:?}"));
+                lines = Some(range);
+                marker = Some((done, text));
+                output = Some(target);
+            }
+            // The partial, the checkpoint and the done marker are checked like outputs (never an
+            // input).
+            let side: Vec<PathBuf> = output
+                .iter()
+                .flat_map(|o| stream::side_files(o))
+                .chain(marker.iter().map(|(done, _)| done.clone()))
+                .collect();
             let mut checked = report.clone();
             checked.extend(side.iter().map(PathBuf::as_path));
             plan::single(input, output.as_deref(), &checked)?;
-            let settings = settings(config);
             let (mut reader, sink, skipped) =
-                stream::open(input, output.as_deref(), &settings, config.force)?;
+                stream::open(input, output.as_deref(), &settings, config.force, lines)?;
             let engine = Engine::load(config)?;
             if skipped > 0 {
                 engine.note(&format!(
@@ -153,10 +197,15 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
                 ));
             }
             engine.stream(&mut reader, sink, &input.name(), config)?;
+            // After the output's rename: a kill between the two leaves an output without a
+            // marker, which the next run redoes.
+            if let Some((done, text)) = &marker {
+                write_atomic(done, text.as_bytes())?;
+            }
             engine.finish()?;
             Ok(Outcome { failed: 0 })
         }
-        Job::Single { input, output } => {
+        Job::Single { input, output, .. } => {
             // Check the paths and read the input before the (slow) model load, so bad input fails fast.
             plan::single(input, output.as_deref(), &report)?;
             let text = input.read_text()?;

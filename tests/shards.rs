@@ -299,3 +299,158 @@ fn bad_shards_and_another_layout_are_one_line_with_nothing_written() {
     assert_one_line_error(&on_marker, "would overwrite a shard's completion marker");
     assert_eq!(tree(dir.path()), before, "a refused run wrote something");
 }
+
+/// The first `n` lines of data/tatoeba.id, the last without its newline.
+fn line_file(n: usize) -> String {
+    let text = std::fs::read_to_string(crate::util::root().join("data/tatoeba.id")).unwrap();
+    let lines: Vec<&str> = text.lines().take(n).collect();
+    lines.join("\n")
+}
+
+/// `terjemah ARGS…` with the fixture model where a translate run needs one; `env` added.
+fn spawn(args: &[&str], env: Env, cwd: &Path) -> std::process::Child {
+    command(&[], cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .spawn()
+        .unwrap()
+}
+
+/// The bytes of `OUT.shard-*` in name order: what `cat OUT.shard-*` gives.
+fn cat_shards(cwd: &Path, out: &str) -> Vec<u8> {
+    let mut names: Vec<String> = std::fs::read_dir(cwd)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(&format!("{out}.shard-")))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .flat_map(|n| std::fs::read(cwd.join(n)).unwrap())
+        .collect()
+}
+
+#[test]
+fn sixteen_line_file_shards_merge_to_the_unsharded_run_byte_for_byte() {
+    use terjemah::files::shard::{line_range, Shard};
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    std::fs::write(cwd.join("in.txt"), line_file(40)).unwrap();
+    let lines = ["in.txt", "--input-format", "lines"];
+    let whole = translate(&[&lines[..], &["-o", "whole.txt"]].concat(), &[], cwd);
+    assert_ok(&whole, "unsharded run");
+    let whole = std::fs::read(cwd.join("whole.txt")).unwrap();
+    let model = fixture().display().to_string();
+    let children: Vec<_> = (0..16)
+        .map(|k| {
+            let shard = format!("{k}/16");
+            let args = ["translate", "--model-dir", &model, "--beams", "1", "-q"];
+            spawn(
+                &[&args[..], &lines[..], &["-o", "out.txt", "--shard", &shard]].concat(),
+                &[],
+                cwd,
+            )
+        })
+        .collect();
+    for child in children {
+        assert_ok(&child.wait_with_output().unwrap(), "a shard");
+    }
+    for index in 0..16 {
+        let shard = Shard { index, count: 16 };
+        let bytes = std::fs::read(cwd.join(format!("out.txt.shard-{index:02}-of-16"))).unwrap();
+        let got = String::from_utf8(bytes).unwrap().lines().count();
+        assert_eq!(got, line_range(40, shard).len(), "shard {shard}");
+    }
+    assert_eq!(cat_shards(cwd, "out.txt"), whole, "cat of the shards");
+    let merge = |count: &str| {
+        command(&[], cwd)
+            .args(["merge", "out.txt", "--shards", count])
+            .output()
+            .unwrap()
+    };
+    assert_ok(&merge("16"), "merge");
+    assert_eq!(std::fs::read(cwd.join("out.txt")).unwrap(), whole);
+
+    // A retried shard that is done exits at once, before the model would load.
+    let retry = command(&[], cwd)
+        .args(["translate", "--model-dir", "no-such-dir", "--beams", "1"])
+        .args(lines)
+        .args(["-o", "out.txt", "--shard", "3/16"])
+        .output()
+        .unwrap();
+    assert_ok(&retry, "retried done shard");
+    assert!(String::from_utf8_lossy(&retry.stderr).contains("shard 3/16 is complete"));
+
+    // Another count over the same output, and a merge with a shard missing: one line, nothing
+    // written.
+    let before = tree(cwd);
+    let other = translate(
+        &[&lines[..], &["-o", "out.txt", "--shard", "1/4"]].concat(),
+        &[],
+        cwd,
+    );
+    assert_one_line_error(&other, "is from another shard layout");
+    assert_eq!(tree(cwd), before, "a refused shard wrote something");
+    std::fs::rename(cwd.join("out.txt.shard-05-of-16"), cwd.join("aside")).unwrap();
+    let before = tree(cwd);
+    assert_one_line_error(&merge("16"), "out.txt.shard-05-of-16: missing");
+    assert_eq!(tree(cwd), before, "a refused merge wrote something");
+}
+
+#[test]
+fn jsonl_shards_merge_and_slurm_picks_the_lines_of_the_same_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let rows: String = line_file(12)
+        .lines()
+        .enumerate()
+        .map(|(k, l)| format!("{}\n", serde_json::json!({"id": k, "text": l})))
+        .collect();
+    std::fs::write(cwd.join("in.jsonl"), rows).unwrap();
+    let jsonl = ["in.jsonl", "--input-format", "jsonl"];
+    assert_ok(
+        &translate(&[&jsonl[..], &["-o", "whole.jsonl"]].concat(), &[], cwd),
+        "unsharded run",
+    );
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let out = translate(
+            &[&jsonl[..], &["-o", "out.jsonl", "--shard", &shard]].concat(),
+            &[],
+            cwd,
+        );
+        assert_ok(&out, "a shard");
+    }
+    let merge = command(&[], cwd)
+        .args(["merge", "out.jsonl", "--shards", "3"])
+        .output()
+        .unwrap();
+    assert_ok(&merge, "merge");
+    let whole = std::fs::read(cwd.join("whole.jsonl")).unwrap();
+    assert_eq!(std::fs::read(cwd.join("out.jsonl")).unwrap(), whole);
+
+    // Array task 7 of 1-7:2 is shard 3 of 4.
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "7"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_STEP", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "4"),
+    ];
+    assert_ok(
+        &translate(&[&jsonl[..], &["-o", "env.jsonl"]].concat(), &slurm, cwd),
+        "slurm",
+    );
+    let flag = translate(
+        &[&jsonl[..], &["-o", "flag.jsonl", "--shard", "3/4"]].concat(),
+        &[],
+        cwd,
+    );
+    assert_ok(&flag, "flag");
+    let env = std::fs::read(cwd.join("env.jsonl.shard-3-of-4")).unwrap();
+    assert!(!env.is_empty());
+    assert_eq!(
+        env,
+        std::fs::read(cwd.join("flag.jsonl.shard-3-of-4")).unwrap()
+    );
+    assert!(!cwd.join("env.jsonl").exists());
+}

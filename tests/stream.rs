@@ -243,3 +243,52 @@ fn a_second_run_into_a_busy_output_is_refused() {
     first.wait().unwrap();
     assert!(d.join(".out.txt.terjemah-partial").exists());
 }
+
+#[test]
+fn a_killed_shard_of_a_line_file_resumes_and_the_shards_merge_to_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("in.txt"), corpus(2000)).unwrap();
+    let args = ["--input-format", "lines", "--window", "16", "in.txt"];
+    assert_ok(
+        &translate(&[&args[..], &["-o", "full.txt"]].concat(), d),
+        "uninterrupted",
+    );
+    let model = fixture().display().to_string();
+    let shard = [&args[..], &["-o", "out.txt", "--shard", "1/2"]].concat();
+    let mut child = command(&[], d)
+        .args(["translate", "--model-dir", &model, "--beams", "1", "-q"])
+        .args(&shard)
+        .spawn()
+        .unwrap();
+    let checkpoint = d.join(".out.txt.shard-1-of-2.terjemah-checkpoint");
+    let start = Instant::now();
+    while !checkpoint.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended first");
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!d.join("out.txt.shard-1-of-2").exists());
+    let resumed = run(
+        &[
+            &["translate", "--model-dir", &model, "--beams", "1"][..],
+            &shard,
+        ]
+        .concat(),
+        None,
+        d,
+    );
+    assert_ok(&resumed, "resumed shard");
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(stderr.contains("resuming after line"), "{stderr}");
+    let first = [&args[..], &["-o", "out.txt", "--shard", "0/2"]].concat();
+    assert_ok(&translate(&first, d), "shard 0");
+    let merge = run(&["merge", "out.txt", "--shards", "2"], None, d);
+    assert_ok(&merge, "merge");
+    assert_eq!(
+        std::fs::read(d.join("out.txt")).unwrap(),
+        std::fs::read(d.join("full.txt")).unwrap()
+    );
+}

@@ -192,7 +192,10 @@ const TEMP_SUFFIX: &str = ".terjemah-tmp";
 
 /// A temporary file in `dir`: hidden, named after its target and marked as ours, readable as a
 /// normal file would be (the process umask applies).
-fn temp_file_in(dir: &Path, target_name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+pub(crate) fn temp_file_in(
+    dir: &Path,
+    target_name: &str,
+) -> std::io::Result<tempfile::NamedTempFile> {
     let prefix = format!(".{target_name}.");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(TEMP_SUFFIX);

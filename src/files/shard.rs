@@ -1,4 +1,4 @@
-//! Shards of a folder run: which part of the work one of N tasks does, where the index and count
+//! Shards of a folder run or a line file: which part of the work one of N tasks does, where the index and count
 //! come from, and the marker a finished shard leaves.
 //!
 //! - `--shard I/N` counts from 0, as Kubernetes and fairseq do. Without it the index comes from
@@ -10,6 +10,9 @@
 //!   files of other shards, so the input must not change while the shards of one run are out.
 //! - A shard that finished with no failure writes `OUTDIR/.terjemah-shard-I-of-N.done` (JSON);
 //!   markers of another count in the output folder mean another layout, which is refused.
+//! - A line or JSON Lines file is cut by lines instead ([`line_range`]), shard I writing
+//!   `OUT.shard-I-of-N` and, after its final rename, `.OUT.shard-I-of-N.done`; [`merge`] puts the
+//!   shards back together.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
 
-use crate::files::{io_reason, write_atomic};
+use crate::files::{io_reason, parent_dir, temp_file_in, write_atomic};
 
 /// The environment variable that gives the shard count next to Kubernetes' `JOB_COMPLETION_INDEX`.
 pub const COUNT_VAR: &str = "TERJEMAH_SHARD_COUNT";
@@ -248,6 +251,120 @@ impl Marker {
     }
 }
 
+/// The lines shard `shard` of a line file of `lines` lines takes: [k·L/N, (k+1)·L/N), contiguous,
+/// disjoint, covering every line; a range may be empty.
+pub fn line_range(lines: usize, shard: Shard) -> std::ops::Range<usize> {
+    let at = |k: usize| (k as u128 * lines as u128 / shard.count as u128) as usize;
+    at(shard.index)..at(shard.index + 1)
+}
+
+/// `OUT.shard-I-of-N`, I zero-padded to N's width so that `cat OUT.shard-*` reads them in order.
+pub fn line_output(out: &Path, shard: Shard) -> PathBuf {
+    let width = shard.count.to_string().len();
+    let name = format!(
+        "{}.shard-{:0width$}-of-{}",
+        file_name(out),
+        shard.index,
+        shard.count
+    );
+    parent_dir(out).join(name)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The count N of a name that is one of OUT's shard files (`OUT.shard-I-of-N`, or a hidden file
+/// beside it: partial, checkpoint, done marker).
+fn line_shard_count(name: &str, out_name: &str) -> Option<usize> {
+    let rest = name.strip_prefix('.').unwrap_or(name);
+    let rest = rest.strip_prefix(out_name)?.strip_prefix(".shard-")?;
+    let (i, tail) = rest.split_once("-of-")?;
+    if i.is_empty() || !i.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Refuses a line-file shard whose folder holds shard files of OUT from another count: their
+/// ranges differ, and merging them with these would repeat or lose lines.
+pub fn check_line_layout(out: &Path, shard: Shard) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(parent_dir(out)) else {
+        return Ok(());
+    };
+    let out_name = file_name(out);
+    let mut other: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let n = line_shard_count(&name, &out_name)?;
+            (n != shard.count).then_some(name)
+        })
+        .collect();
+    other.sort();
+    if let Some(first) = other.first() {
+        bail!(
+            "{}: {first} is from another shard layout; this run is shard {shard}: use another -o or remove {out_name}'s shard files",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `.OUT.shard-I-of-N.done` beside a line-file shard's output: written right after the output's
+/// final rename, it records the input it was made from, so that a retried task knows the shard
+/// is done (and a changed input is redone).
+pub fn line_marker(shard_output: &Path) -> PathBuf {
+    parent_dir(shard_output).join(format!(".{}{MARKER_SUFFIX}", file_name(shard_output)))
+}
+
+/// What a line-file shard's marker holds.
+pub fn line_marker_text(
+    input_bytes: u64,
+    input_crc32: u32,
+    range: &std::ops::Range<usize>,
+) -> String {
+    format!(
+        "{}\n",
+        json!({"input_bytes": input_bytes, "input_crc32": input_crc32, "lines": [range.start, range.end]})
+    )
+}
+
+/// `terjemah merge OUT --shards N`: OUT.shard-0-of-N … in order, concatenated into OUT through a
+/// temporary file renamed over it (streamed, not read into memory). Every shard must have
+/// finished (its output and marker present); the shard files are kept.
+pub fn merge(out: &Path, count: usize) -> Result<()> {
+    let shards: Vec<PathBuf> = (0..count)
+        .map(|index| Shard::new(index, count, "--shards").map(|s| line_output(out, s)))
+        .collect::<Result<_>>()?;
+    for path in &shards {
+        if !path.is_file() || !line_marker(path).is_file() {
+            bail!(
+                "{}: missing or unfinished (no output or no done marker); nothing merged",
+                path.display()
+            );
+        }
+    }
+    let shown = out.display();
+    let fail = |e: &std::io::Error| anyhow!("{shown}: cannot write: {}", io_reason(e));
+    if out.is_dir() {
+        bail!("{shown}: is a directory, cannot write output there");
+    }
+    let mut tmp = temp_file_in(&parent_dir(out), &file_name(out)).map_err(|e| fail(&e))?;
+    tmp.as_file().lock().map_err(|e| fail(&e))?;
+    for path in &shards {
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| anyhow!("{}: cannot read: {}", path.display(), io_reason(&e)))?;
+        std::io::copy(&mut file, tmp.as_file_mut()).map_err(|e| fail(&e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
+    tmp.persist(out).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +583,43 @@ mod tests {
             e.contains(".terjemah-shard-1-of-2.done") && e.contains("shard 0/3"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn line_ranges_are_disjoint_and_cover_every_line() {
+        for lines in 0..=20 {
+            for count in 1..=16 {
+                let mut next = 0;
+                for index in 0..count {
+                    let range = line_range(lines, Shard { index, count });
+                    assert_eq!(range.start, next, "{lines} lines, shard {index}/{count}");
+                    assert!(range.start <= range.end);
+                    next = range.end;
+                }
+                assert_eq!(next, lines, "{lines} lines, {count} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn line_shard_names_sort_and_parse() {
+        let out = Path::new("d/en.txt");
+        let name = |index, count| line_output(out, Shard { index, count });
+        assert_eq!(name(3, 16), Path::new("d/en.txt.shard-03-of-16"));
+        assert_eq!(name(0, 1), Path::new("d/en.txt.shard-0-of-1"));
+        assert_eq!(
+            line_marker(&name(3, 16)),
+            Path::new("d/.en.txt.shard-03-of-16.done")
+        );
+        assert_eq!(
+            line_shard_count("en.txt.shard-03-of-16", "en.txt"),
+            Some(16)
+        );
+        assert_eq!(
+            line_shard_count(".en.txt.shard-3-of-4.terjemah-checkpoint", "en.txt"),
+            Some(4)
+        );
+        assert_eq!(line_shard_count("en.txt.shard-x-of-4", "en.txt"), None);
+        assert_eq!(line_shard_count("fr.txt.shard-1-of-4", "en.txt"), None);
     }
 }

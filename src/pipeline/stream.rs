@@ -86,6 +86,8 @@ pub struct LineReader {
     bytes: u64,
     crc: crc32fast::Hasher,
     buf: Vec<u8>,
+    /// A shard's reader ends after this line.
+    end: Option<usize>,
 }
 
 impl LineReader {
@@ -114,6 +116,7 @@ impl LineReader {
             bytes: 0,
             crc: crc32fast::Hasher::new(),
             buf: Vec::new(),
+            end: None,
         };
         let head = reader
             .inner
@@ -177,7 +180,10 @@ impl LineReader {
     pub fn window(&mut self, max_lines: usize) -> Result<Vec<Line>> {
         let mut lines = Vec::new();
         let mut bytes = 0;
-        while lines.len() < max_lines && bytes < WINDOW_BYTES {
+        while lines.len() < max_lines
+            && bytes < WINDOW_BYTES
+            && self.end.is_none_or(|end| self.lines < end)
+        {
             match self.next_line()? {
                 Some(line) => {
                     bytes += line.text.len();
@@ -194,6 +200,15 @@ impl LineReader {
         while self.lines < n && self.next_line()?.is_some() {}
         Ok(())
     }
+}
+
+/// A whole input read once, bounded in memory: its lines (a last one without a newline counts),
+/// bytes and CRC-32; what a line-file shard needs to find its range and mark itself done.
+pub fn scan(input: &Input) -> Result<(usize, u64, u32)> {
+    let mut reader = LineReader::open(input)?;
+    reader.skip(usize::MAX)?;
+    let at = reader.position();
+    Ok((at.lines, at.bytes, at.crc32))
 }
 
 /// What `.FILE.terjemah-checkpoint` records.
@@ -247,14 +262,16 @@ pub fn side_files(target: &Path) -> [PathBuf; 2] {
 
 /// Opens the input and the output; with `-o` and a checkpoint from an interrupted run on the
 /// same input and settings, the reader is past the lines already done and the partial holds
-/// their output. Returns the lines skipped, to be reported.
+/// their output. With `lines` (a shard), the reader starts at its first line and ends after its
+/// last. Returns the lines skipped, to be reported.
 pub fn open(
     input: &Input,
     output: Option<&Path>,
     settings: &str,
     force: bool,
+    lines: Option<std::ops::Range<usize>>,
 ) -> Result<(LineReader, Sink, usize)> {
-    let mut reader = LineReader::open(input)?;
+    let mut reader = open_range(input, lines.clone())?;
     let Some(target) = output else {
         return Ok((reader, Sink::Stdout, 0));
     };
@@ -319,7 +336,7 @@ pub fn open(
                 bail!("{shown}: a checkpoint cannot be resumed: {why}; --force starts over")
             }
             Some(_) => {
-                reader = LineReader::open(input)?;
+                reader = open_range(input, lines.clone())?;
                 sink.kept = false;
             }
         }
@@ -330,6 +347,16 @@ pub fn open(
         remove_if_there(&sink.checkpoint).map_err(|e| fail(&e))?;
     }
     Ok((reader, Sink::File(sink), skipped))
+}
+
+/// A reader of `input`, at the first line of `lines` and ending after its last, if given.
+fn open_range(input: &Input, lines: Option<std::ops::Range<usize>>) -> Result<LineReader> {
+    let mut reader = LineReader::open(input)?;
+    if let Some(lines) = lines {
+        reader.skip(lines.start)?;
+        reader.end = Some(lines.end);
+    }
+    Ok(reader)
 }
 
 fn remove_if_there(path: &Path) -> std::io::Result<()> {
