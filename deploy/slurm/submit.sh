@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Submit a sharded folder run: the array (one task per shard), then the check job that runs once every task
-# succeeded. Prints "ARRAY_JOB_ID CHECK_JOB_ID".
+# Submit a sharded run of a folder or a line file: the array (one task per shard), then the check (and, for
+# a line file, merge) job that runs once every task succeeded. Prints "ARRAY_JOB_ID CHECK_JOB_ID".
 #
 #     INPUT=/shared/corpus OUTPUT=/shared/en MODEL_DIR=/shared/models/opus-mt-id-en SHARDS=16 \
 #         deploy/slurm/submit.sh [extra sbatch options, e.g. --partition=cpu --time=4:00:00]
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${INPUT:?set INPUT}" "${OUTPUT:?set OUTPUT}"
 SHARDS=${SHARDS:-4}
 export INPUT OUTPUT SHARDS
-mkdir -p "$OUTPUT"
+if [[ -d $INPUT ]]; then mkdir -p "$OUTPUT"; else mkdir -p "$(dirname "$OUTPUT")"; fi
 
 array=$(sbatch --parsable --export=ALL --array="0-$((SHARDS - 1))" "$@" "$here/translate.sbatch")
 array=${array%%;*}   # --parsable prints "id;cluster" on a multi-cluster setup
