@@ -27,7 +27,7 @@ use crate::report::{Report, Retry, Translation};
 use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
 use crate::text::document::{Decision, Document, DocumentOptions};
-use crate::text::language::{self, Verdict};
+use crate::text::language;
 use crate::text::reassemble::{check_translation, reassemble};
 use crate::text::segment;
 
@@ -429,16 +429,10 @@ impl Engine {
     }
 
     /// Translates documents together (their inputs share batches) and returns each one's English,
-    /// warning about suspicious outputs under each document's name. `lines` gives each
-    /// document's line in the input when the documents are JSON Lines fields.
-    fn reassembled(
-        &self,
-        documents: &[(&str, &Document)],
-        name: &str,
-        lines: Option<&[usize]>,
-    ) -> Result<Vec<String>> {
+    /// warning about suspicious outputs under each document's name.
+    fn reassembled(&self, documents: &[(&str, &Document)], name: &str) -> Result<Vec<String>> {
         let mut shown = Warned::default();
-        let out = self.reassembled_counting(documents, name, lines, &mut shown)?;
+        let out = self.reassembled_counting(documents, name, None, &mut shown)?;
         if let Some((last, _)) = documents.last() {
             shown.finish(self, last);
         }
@@ -446,7 +440,8 @@ impl Engine {
     }
 
     /// [`Self::reassembled`], counting warnings in `shown`, which the caller finishes after the
-    /// last document of its name (a streamed JSON Lines input spans many calls).
+    /// last document of its name (a streamed JSON Lines input spans many calls). `lines` gives
+    /// each document's line in the input when the documents are JSON Lines fields.
     fn reassembled_counting(
         &self,
         documents: &[(&str, &Document)],
@@ -528,13 +523,7 @@ impl Engine {
         // With --keep-english, a line in another language is its own output.
         let foreign: Vec<Option<&'static str>> = window
             .iter()
-            .map(|l| match self.pass_through_foreign {
-                true => match language::detect(l.content()) {
-                    Verdict::Foreign(lang) => Some(lang.code()),
-                    Verdict::Indonesian | Verdict::Unsure => None,
-                },
-                false => None,
-            })
+            .map(|l| language::passed_through(l.content(), self.pass_through_foreign))
             .collect();
         let units: Vec<&str> = window
             .iter()
@@ -579,7 +568,7 @@ impl Engine {
         let document = Document::parse(text, &self.document_options(markdown));
         let n = document.model_inputs().len();
         self.progress.start(n as u64);
-        let mut english = self.reassembled(&[(name, &document)], name, None)?;
+        let mut english = self.reassembled(&[(name, &document)], name)?;
         Ok((english.pop().unwrap_or_default(), n))
     }
 
@@ -697,14 +686,14 @@ impl Engine {
             [(name, _)] => name,
             _ => "batch",
         };
-        let results: Vec<Result<String>> = match self.reassembled(&named, together, None) {
+        let results: Vec<Result<String>> = match self.reassembled(&named, together) {
             Ok(english) => english.into_iter().map(Ok).collect(),
             // One bad document (a sentence the model cannot take) must not fail the others that
             // shared its batches: each is translated again on its own.
             Err(_) if pool.len() > 1 => named
                 .iter()
                 .map(|&(name, document)| {
-                    let mut english = self.reassembled(&[(name, document)], name, None)?;
+                    let mut english = self.reassembled(&[(name, document)], name)?;
                     Ok(english.pop().unwrap_or_default())
                 })
                 .collect(),

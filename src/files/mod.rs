@@ -163,6 +163,19 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// Writes `data` to `path` through a unique temporary file in the same folder, renamed over the
 /// target once it is complete and synced. Missing folders on the way are created.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| {
+        file.write_all(data)
+            .map_err(|e| anyhow!("{}: cannot write: {}", path.display(), io_reason(&e)))
+    })
+}
+
+/// [`write_atomic`] with the contents written by `fill` (which names its own errors), for an
+/// output too large to hold in memory: it is synced and renamed over `path` only if `fill`
+/// succeeds.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<()>,
+) -> Result<()> {
     let fail = |e: &std::io::Error| anyhow!("{}: cannot write: {}", path.display(), io_reason(e));
     if path.is_dir() {
         bail!(
@@ -180,9 +193,8 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     // Held until the rename: it tells `remove_stale_temporaries` in another run that this one is
     // alive.
     tmp.as_file().lock().map_err(|e| fail(&e))?;
-    tmp.write_all(data)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| fail(&e))?;
+    fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     // On failure the temporary is deleted when the error drops it.
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
 
-use crate::files::{io_reason, parent_dir, temp_file_in, write_atomic};
+use crate::files::{io_reason, parent_dir, write_atomic, write_atomic_with};
 
 /// The environment variable that gives the shard count next to Kubernetes' `JOB_COMPLETION_INDEX`.
 pub const COUNT_VAR: &str = "TERJEMAH_SHARD_COUNT";
@@ -348,21 +348,15 @@ pub fn merge(out: &Path, count: usize) -> Result<()> {
             );
         }
     }
-    let shown = out.display();
-    let fail = |e: &std::io::Error| anyhow!("{shown}: cannot write: {}", io_reason(e));
-    if out.is_dir() {
-        bail!("{shown}: is a directory, cannot write output there");
-    }
-    let mut tmp = temp_file_in(&parent_dir(out), &file_name(out)).map_err(|e| fail(&e))?;
-    tmp.as_file().lock().map_err(|e| fail(&e))?;
-    for path in &shards {
-        let mut file = std::fs::File::open(path)
-            .map_err(|e| anyhow!("{}: cannot read: {}", path.display(), io_reason(&e)))?;
-        std::io::copy(&mut file, tmp.as_file_mut()).map_err(|e| fail(&e))?;
-    }
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    tmp.persist(out).map_err(|e| fail(&e.error))?;
-    Ok(())
+    write_atomic_with(out, |merged| {
+        for path in &shards {
+            let mut file = std::fs::File::open(path)
+                .map_err(|e| anyhow!("{}: cannot read: {}", path.display(), io_reason(&e)))?;
+            std::io::copy(&mut file, merged)
+                .map_err(|e| anyhow!("{}: cannot write: {}", out.display(), io_reason(&e)))?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 use super::labels::{
     dateline_len, is_name_like, is_time_like, label_case, match_label_at, trailing_credit, Rest,
 };
-use super::language::{self, Verdict};
+use super::language;
 use super::lines::{
     classify, is_all_caps, joins_next, list_marker_len, sentence_case, split_lines, wrapped_len,
     Kind, Line, TABLE_SEPARATORS,
@@ -474,14 +474,8 @@ impl Parser<'_> {
     }
 
     /// The language of a text to pass through, if it is confidently not Indonesian.
-    fn foreign(&self, sentence: &str) -> Option<&'static str> {
-        if !self.opts.pass_through_foreign {
-            return None;
-        }
-        match language::detect(sentence) {
-            Verdict::Foreign(lang) => Some(lang.code()),
-            Verdict::Indonesian | Verdict::Unsure => None,
-        }
+    fn foreign(&self, text: &str) -> Option<&'static str> {
+        language::passed_through(text, self.opts.pass_through_foreign)
     }
 
     /// One sentence (a slice of the text of `tokens`): quote marks, line breaks and protected

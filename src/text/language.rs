@@ -130,6 +130,15 @@ pub fn detect(segment: &str) -> Verdict {
     }
 }
 
+/// The ISO 639-1 code of `segment`'s language when passthrough is `on` and the segment is
+/// [`Verdict::Foreign`]; the one check that documents and line mode share.
+pub fn passed_through(segment: &str, on: bool) -> Option<&'static str> {
+    match on.then(|| detect(segment))? {
+        Verdict::Foreign(lang) => Some(lang.code()),
+        Verdict::Indonesian | Verdict::Unsure => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
