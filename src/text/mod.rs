@@ -12,9 +12,11 @@
 //! strings, so every rule here is testable with the source as its own translation (`properties`,
 //! the folder's property tests).
 
+pub mod alignment;
 #[cfg(test)]
 mod commonmark;
 pub mod document;
+pub mod inline;
 mod labels;
 pub mod language;
 mod lines;
