@@ -42,7 +42,9 @@ pub enum Mark {
     /// Markup at one point of the plain text, never translated: a void element (`<img>`,
     /// `<br>`), inline code, a `translate="no"` element, a subtitle cue boundary. It is written
     /// next to the English word aligned to the source word it touches: glued to the word before
-    /// it when `at` ends a word, else to the word after it.
+    /// it when `at` ends a word, else to the word after it. A point with whitespace of the plain
+    /// text on both sides (`Foto␣␣di` for the source `Foto <img> di`) stands apart from both
+    /// words and is written in the English gap, with a space of its own if the gap has one only.
     Point {
         at: usize,
         text: String,

@@ -65,13 +65,13 @@ pub fn reassemble(doc: &Document, translations: &[String]) -> String {
     out
 }
 
+/// Where each model input's English went in a reassembled text: `(input, byte range)`, in order.
+pub type Trace = Vec<(usize, std::ops::Range<usize>)>;
+
 /// [`reassemble`] for a document of one paragraph with no line breaks (no hard-wrapped block),
-/// with where each model input's English went: `(input, byte range of the output)`, in order.
+/// with where each model input's English went.
 /// `None` for a document that has a hard-wrapped paragraph, whose English is spread over lines.
-pub fn reassemble_traced(
-    doc: &Document,
-    translations: &[String],
-) -> Option<(String, Vec<(usize, std::ops::Range<usize>)>)> {
+pub fn reassemble_traced(doc: &Document, translations: &[String]) -> Option<(String, Trace)> {
     assert_eq!(
         translations.len(),
         doc.model_inputs().len(),
@@ -97,7 +97,7 @@ fn render_traced(
     translations: &[String],
     pieces: &[Piece],
     out: &mut String,
-    trace: &mut Vec<(usize, std::ops::Range<usize>)>,
+    trace: &mut Trace,
 ) {
     for piece in pieces {
         match *piece {
