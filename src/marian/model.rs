@@ -18,7 +18,7 @@ use candle_nn::VarBuilder;
 
 use crate::marian::config::MarianConfig;
 
-use super::cache::{DecoderCache, DecoderStates, Encoded, History, Logits};
+use super::cache::{CrossAttention, DecoderCache, DecoderStates, Encoded, History, Logits};
 use super::cpu::{is_cpu_f32, with_cpu_f32};
 use super::layers::{
     add_norm, norm, sinusoidal_positions, Activation, Attention, DecoderLayer, EncoderLayer, Proj,
@@ -190,6 +190,11 @@ impl Marian {
         self.vocab
     }
 
+    /// Number of decoder layers.
+    pub fn decoder_layers(&self) -> usize {
+        self.decoder.len()
+    }
+
     /// Longest sequence the position table covers.
     pub fn max_positions(&self) -> usize {
         self.positions.dim(0).unwrap_or(0)
@@ -342,7 +347,40 @@ impl Marian {
         encoded: &Encoded,
         cache: &mut DecoderCache,
     ) -> Result<DecoderStates> {
+        Ok(self.decode_layers(tokens, encoded, cache, None)?.0)
+    }
+
+    /// [`Marian::decode_hidden`], with the cross-attention probabilities of decoder layer `layer`
+    /// averaged over its heads (one more small matmul for that layer).
+    pub fn decode_hidden_attending(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+        layer: usize,
+    ) -> Result<(DecoderStates, CrossAttention)> {
+        anyhow::ensure!(
+            layer < self.decoder.len(),
+            "decoder layer {layer} asked for, of {}",
+            self.decoder.len()
+        );
+        let (states, probs) = self.decode_layers(tokens, encoded, cache, Some(layer))?;
+        let probs = probs.ok_or_else(|| anyhow::anyhow!("no attention from layer {layer}"))?;
+        let width = probs.dim(1)?;
+        let values = probs.flatten_all()?.to_vec1::<f32>()?;
+        Ok((states, CrossAttention { values, width }))
+    }
+
+    /// The decoder layers, and the cross-attention probabilities of layer `attending` if given.
+    fn decode_layers(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+        attending: Option<usize>,
+    ) -> Result<(DecoderStates, Option<Tensor>)> {
         let mut h = self.embed_tokens(tokens, (tokens.len(), 1), cache.len)?;
+        let mut probs = None;
         for (i, layer) in self.decoder.iter().enumerate() {
             let (q, k, v) = layer.attn.queries_keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;
@@ -356,6 +394,14 @@ impl Marian {
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let (ck, cv) = &encoded.cross[i];
             let q = layer.cross.queries(&h)?;
+            if attending == Some(i) {
+                probs = Some(layer.cross.probabilities(
+                    &q,
+                    ck,
+                    encoded.mask.as_ref(),
+                    encoded.kv_rows(),
+                )?);
+            }
             let c = layer
                 .cross
                 .attend(&q, ck, cv, encoded.mask.as_ref(), encoded.kv_rows())?;
@@ -366,7 +412,7 @@ impl Marian {
             h = add_norm(&layer.final_norm, &h, &f)?;
         }
         cache.len += 1;
-        Ok(DecoderStates(h.i((.., 0, ..))?))
+        Ok((DecoderStates(h.i((.., 0, ..))?), probs))
     }
 
     /// The output projection folded row by row instead of written out (see
