@@ -497,6 +497,57 @@ mod tests {
     }
 
     #[test]
+    fn attention_rows_are_the_same_from_both_encoder_layouts() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fixture");
+        let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
+        let weights = Weights::Safetensors(&dir.join("model.safetensors"));
+        let model =
+            Marian::load(&config, weights, DType::F32, Quantize::None, &Device::Cpu).unwrap();
+        let eos = config.eos_token_id;
+        let rows = vec![vec![5, 9, 13, eos], vec![7, eos], vec![11, 4, 6, 8, 3, eos]];
+        let start = vec![config.decoder_start(); 3];
+        let attention = |unpadded: bool, layer: usize| {
+            // Rows mapped onto sentences as beam search maps them, one sentence twice.
+            let encoded = model.encode_with(&rows, unpadded).unwrap();
+            let encoded = encoded.select(&[2, 0, 2]).unwrap();
+            let mut cache = model.new_cache(3, 4).unwrap();
+            let (states, attention) = model
+                .decode_hidden_attending(&start, &encoded, &mut cache, layer)
+                .unwrap();
+            let plain = model.decode_hidden(&start, &encoded, &mut model.new_cache(3, 4).unwrap());
+            assert_eq!(
+                states.0.to_vec2::<f32>().unwrap(),
+                plain.unwrap().0.to_vec2::<f32>().unwrap(),
+                "asking for attention changes no state"
+            );
+            attention
+        };
+        for layer in 0..config.decoder_layers {
+            let padded = attention(false, layer);
+            let unpadded = attention(true, layer);
+            assert_eq!((padded.width, unpadded.width), (6, 6));
+            for (r, sentence) in [2, 0, 2].into_iter().enumerate() {
+                let (p, u) = (padded.row(r), unpadded.row(r));
+                let len = rows[sentence].len();
+                assert!((p[..len].iter().sum::<f32>() - 1.0).abs() < 1e-5, "{p:?}");
+                assert!(p[len..].iter().chain(&u[len..]).all(|&x| x == 0.0));
+                for (a, b) in p.iter().zip(u) {
+                    assert!((a - b).abs() < 1e-5, "layer {layer} row {r}: {p:?} {u:?}");
+                }
+            }
+            assert_eq!(padded.row(0), padded.row(2));
+        }
+        assert!(model
+            .decode_hidden_attending(
+                &start,
+                &model.encode(&rows).unwrap(),
+                &mut model.new_cache(3, 4).unwrap(),
+                2
+            )
+            .is_err());
+    }
+
+    #[test]
     fn positions_put_sines_first_and_cosines_second() {
         let t = sinusoidal_positions(3, 4, &Device::Cpu)
             .unwrap()
