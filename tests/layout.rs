@@ -12,7 +12,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("text", &[]),
     ("device", &[]),
     ("marian", &["kernels", "files"]),
-    ("search", &["marian", "kernels"]),
+    // text: the WordAlignment that search::align fills in.
+    ("search", &["marian", "kernels", "text"]),
     ("report", &["text", "files"]),
     (
         "pipeline",
