@@ -115,8 +115,22 @@ const VOID: &[&str] = &[
 
 /// Elements whose content is never translated, copied whole (a point inside a sentence).
 const OPAQUE: &[&str] = &[
-    "code", "iframe", "kbd", "math", "noembed", "noframes", "noscript", "object", "plaintext",
-    "samp", "script", "style", "svg", "textarea", "var", "xmp",
+    "code",
+    "iframe",
+    "kbd",
+    "math",
+    "noembed",
+    "noframes",
+    "noscript",
+    "object",
+    "plaintext",
+    "samp",
+    "script",
+    "style",
+    "svg",
+    "textarea",
+    "var",
+    "xmp",
 ];
 
 /// Elements whose content is never translated and that separate prose, copied whole.
@@ -216,7 +230,9 @@ fn tokenize(text: &str, base: usize) -> Vec<Token> {
         let range = span.start + base..span.end + base;
         let name_of = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
         match event {
-            CallbackEvent::OpenStartTag { name } => open = Some((name_of(name), range.start, vec![])),
+            CallbackEvent::OpenStartTag { name } => {
+                open = Some((name_of(name), range.start, vec![]))
+            }
             CallbackEvent::AttributeName { name } => {
                 if let Some((_, _, attributes)) = &mut open {
                     attributes.push(Attribute {
@@ -269,9 +285,9 @@ fn tokenize(text: &str, base: usize) -> Vec<Token> {
     tokens.retain(|token| {
         let span = token.span();
         let attributes_fit = match token {
-            Token::Start { attributes, .. } => attributes
-                .iter()
-                .all(|a| a.value.start >= span.start && a.value.end <= span.end && fits(&a.value, base)),
+            Token::Start { attributes, .. } => attributes.iter().all(|a| {
+                a.value.start >= span.start && a.value.end <= span.end && fits(&a.value, base)
+            }),
             _ => true,
         };
         let keep = fits(span, from) && attributes_fit;
@@ -283,21 +299,49 @@ fn tokenize(text: &str, base: usize) -> Vec<Token> {
     tokens
 }
 
-/// Where a value is written: text, or an attribute value in its source quoting.
+/// Where a value is written: text, the text of `<title>` (where only `</title>` is markup), or
+/// an attribute value in its source quoting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
     Text,
+    Title,
     Quoted(char),
     Unquoted,
 }
 
 impl Context {
+    /// Whether `spelling` of `c` reads as `c` again before the character `after`: a bare `<`
+    /// or `&` of the source may start a tag or an entity before other English.
+    fn keeps(self, c: char, spelling: &str, after: &str) -> bool {
+        if spelling.len() != c.len_utf8() {
+            return true;
+        }
+        let next = after.chars().next().unwrap_or(' ');
+        match c {
+            '<' if self == Context::Title => !after
+                .get(..6)
+                .is_some_and(|end| end.eq_ignore_ascii_case("/title")),
+            '<' => !(next.is_ascii_alphabetic() || matches!(next, '/' | '!' | '?')),
+            '&' => {
+                let chunk_len = after.find(['&', '<']).unwrap_or(after.len());
+                let chunk = format!("&{}", &after[..chunk_len]);
+                decode_chunk(&chunk, self.is_attribute()) == chunk
+            }
+            '"' | '\'' => self != Context::Quoted(c),
+            _ => true,
+        }
+    }
+
+    fn is_attribute(self) -> bool {
+        matches!(self, Context::Quoted(_) | Context::Unquoted)
+    }
+
     /// How `c` is written when the source has no other spelling for it.
     fn escape(self, c: char, out: &mut String) {
         match (self, c) {
             (_, '&') => out.push_str("&amp;"),
-            (Context::Text, '<') => out.push_str("&lt;"),
-            (Context::Text, '>') => out.push_str("&gt;"),
+            (Context::Text | Context::Title, '<') => out.push_str("&lt;"),
+            (Context::Text | Context::Title, '>') => out.push_str("&gt;"),
             (Context::Quoted('"'), '"') => out.push_str("&quot;"),
             (Context::Quoted('\''), '\'') => out.push_str("&#39;"),
             _ => out.push(c),
@@ -348,7 +392,10 @@ fn decode_chars(source: &str, range: Range<usize>, attribute: bool) -> Vec<Char>
             start = at + entity_len;
         }
         if entity.is_empty() {
-            chars.push(Char { c: '&', src: at..at + 1 });
+            chars.push(Char {
+                c: '&',
+                src: at..at + 1,
+            });
             at += 1;
         } else {
             at += entity_len;
@@ -371,7 +418,9 @@ fn decode_chunk(chunk: &str, attribute: bool) -> String {
     let emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| {
         match event {
             CallbackEvent::String { value } if !attribute => decoded.extend_from_slice(value),
-            CallbackEvent::AttributeValue { value } if attribute => decoded.extend_from_slice(value),
+            CallbackEvent::AttributeValue { value } if attribute => {
+                decoded.extend_from_slice(value)
+            }
             _ => {}
         }
         None::<Infallible>
@@ -396,21 +445,30 @@ enum Item {
     Space(Range<usize>),
     Char(Char),
     Open(Range<usize>),
+    /// A `<br>`: a point, and a space of the plain text where the source has none next to it.
+    Break(Range<usize>),
     /// An end tag, or an empty range where an element ends without one.
     Close(Range<usize>),
     Point(Range<usize>),
 }
 
 impl Item {
+    fn text(c: Char) -> Item {
+        if is_html_space(c.c) {
+            Item::Space(c.src)
+        } else {
+            Item::Char(c)
+        }
+    }
     fn src(&self) -> &Range<usize> {
         match self {
-            Item::Space(r) | Item::Open(r) | Item::Close(r) | Item::Point(r) => r,
+            Item::Space(r) | Item::Open(r) | Item::Break(r) | Item::Close(r) | Item::Point(r) => r,
             Item::Char(c) => &c.src,
         }
     }
 
     fn is_edge(&self) -> bool {
-        matches!(self, Item::Space(_) | Item::Point(_))
+        matches!(self, Item::Space(_) | Item::Break(_) | Item::Point(_))
     }
 }
 
@@ -510,7 +568,8 @@ fn declared_charset(head: &str) -> Option<String> {
         if let Some(charset) = value("charset") {
             return Some(charset);
         }
-        let content_type = value("http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("content-type"));
+        let content_type =
+            value("http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("content-type"));
         if let (true, Some(content)) = (content_type, value("content")) {
             let lower = content.to_ascii_lowercase();
             if let Some(i) = lower.find("charset=") {
@@ -537,8 +596,10 @@ impl HtmlPage {
     pub fn decode(bytes: &[u8]) -> Result<&str, String> {
         let bom = bytes.starts_with(b"\xEF\xBB\xBF");
         if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-            return Err("UTF-16 text (byte-order mark); convert it with `iconv -f UTF-16 -t UTF-8`"
-                .to_string());
+            return Err(
+                "UTF-16 text (byte-order mark); convert it with `iconv -f UTF-16 -t UTF-8`"
+                    .to_string(),
+            );
         }
         if !bom {
             let head = String::from_utf8_lossy(&bytes[..bytes.len().min(PRESCAN_BYTES)]);
@@ -551,8 +612,7 @@ impl HtmlPage {
                 }
             }
         }
-        std::str::from_utf8(bytes)
-            .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))
     }
 
     /// Reads `source` into units. Never fails on bad markup: whatever the tokenizer does not read
@@ -565,13 +625,17 @@ impl HtmlPage {
             block: Block::default(),
             found: Vec::new(),
             langs: Vec::new(),
+            in_title: false,
         };
         walk.run(&tokens);
-        let Walk { mut found, langs, .. } = walk;
+        let Walk {
+            mut found, langs, ..
+        } = walk;
         found.sort_by_key(|(place, _)| place.region.start);
-        let mut edits: Vec<(Range<usize>, Edit)> = langs.into_iter().map(|r| (r, Edit::Lang)).collect();
+        let mut edits: Vec<(Range<usize>, Edit)> =
+            langs.into_iter().map(|r| (r, Edit::Lang)).collect();
         for (i, (place, _)) in found.iter().enumerate() {
-            if place.context != Context::Text {
+            if place.context.is_attribute() {
                 edits.push((place.region.clone(), Edit::Unit(i)));
             }
         }
@@ -601,7 +665,7 @@ impl HtmlPage {
         let mut out = String::with_capacity(self.source.len() * 11 / 10);
         let mut at = 0;
         for (i, place) in self.places.iter().enumerate() {
-            if place.context == Context::Text {
+            if !place.context.is_attribute() {
                 self.copy(at..place.region.start, rendered, &mut out);
                 self.write_unit(i, rendered, &mut out);
                 at = place.region.end;
@@ -636,8 +700,8 @@ impl HtmlPage {
         if place.context == Context::Unquoted {
             let mut value = String::new();
             self.write_text(place, Context::Unquoted, text, rendered, &mut value);
-            let needs_quotes =
-                value.is_empty() || value.contains(|c: char| is_html_space(c) || "\"'=<>`".contains(c));
+            let needs_quotes = value.is_empty()
+                || value.contains(|c: char| is_html_space(c) || "\"'=<>`".contains(c));
             if needs_quotes {
                 out.push('"');
                 self.write_text(place, Context::Quoted('"'), text, rendered, out);
@@ -650,7 +714,14 @@ impl HtmlPage {
         }
     }
 
-    fn write_text(&self, place: &Place, context: Context, text: &str, rendered: &[String], out: &mut String) {
+    fn write_text(
+        &self,
+        place: &Place,
+        context: Context,
+        text: &str,
+        rendered: &[String],
+        out: &mut String,
+    ) {
         // The marks a rendering is scanned for: whitespace needs no escaping, so the marks that
         // are only whitespace need no finding.
         let ranges: Vec<&Range<usize>> = place
@@ -675,13 +746,21 @@ impl HtmlPage {
                     continue;
                 }
             }
-            let spelled = place.spellings.iter().position(|(s, _)| *s == c).and_then(|k| {
-                let spelling = place.spellings[k].1.get(next_spelling[k])?;
-                next_spelling[k] += 1;
-                Some(spelling)
-            });
+            let spelled = place
+                .spellings
+                .iter()
+                .position(|(s, _)| *s == c)
+                .and_then(|k| {
+                    let spelling = place.spellings[k].1.get(next_spelling[k])?;
+                    next_spelling[k] += 1;
+                    Some(spelling)
+                });
+            let after = &rest[c.len_utf8()..];
             match spelled {
-                Some(r) => out.push_str(&self.source[r.clone()]),
+                Some(r) if context.keeps(c, &self.source[r.clone()], after) => {
+                    out.push_str(&self.source[r.clone()])
+                }
+                Some(_) => context.escape(c, out),
                 None if is_html_space(c) => out.push(c),
                 None => context.escape(c, out),
             }
@@ -704,6 +783,8 @@ struct Walk<'a> {
     block: Block,
     found: Vec<(Place, Marked)>,
     langs: Vec<Range<usize>>,
+    /// Inside `<title>`, whose text the tokenizer reads up to `</title>`.
+    in_title: bool,
 }
 
 impl Walk<'_> {
@@ -712,17 +793,16 @@ impl Walk<'_> {
         while i < tokens.len() {
             match &tokens[i] {
                 Token::Text(span) => {
-                    for c in decode_chars(self.source, span.clone(), false) {
-                        self.push(if is_html_space(c.c) {
-                            Item::Space(c.src)
-                        } else {
-                            Item::Char(c)
-                        });
+                    for item in self.text_items(span.clone()) {
+                        self.push(item);
                     }
                 }
                 Token::Other(span) => self.push(Item::Point(span.clone())),
                 Token::End { name, span } => match kind(name) {
-                    Kind::Block => self.flush(),
+                    Kind::Block => {
+                        self.flush();
+                        self.in_title = false;
+                    }
                     Kind::Inline => self.end_inline(name, span.clone()),
                     _ => self.push(Item::Point(span.clone())),
                 },
@@ -733,7 +813,10 @@ impl Walk<'_> {
                     self_closing,
                 } => {
                     let not_translated = attributes.iter().any(|a| {
-                        a.name == "translate" && self.source[a.value.clone()].trim().eq_ignore_ascii_case("no")
+                        a.name == "translate"
+                            && self.source[a.value.clone()]
+                                .trim()
+                                .eq_ignore_ascii_case("no")
                     });
                     let element_kind = kind(name);
                     if not_translated || matches!(element_kind, Kind::Opaque | Kind::OpaqueBlock) {
@@ -748,7 +831,11 @@ impl Walk<'_> {
                     }
                     self.attributes(attributes);
                     match element_kind {
-                        Kind::Block => self.flush(),
+                        Kind::Block => {
+                            self.flush();
+                            self.in_title = name == "title";
+                        }
+                        Kind::Void if name == "br" => self.push(Item::Break(span.clone())),
                         Kind::Void => self.push(Item::Point(span.clone())),
                         _ => {
                             self.push(Item::Open(span.clone()));
@@ -761,6 +848,29 @@ impl Walk<'_> {
             i += 1;
         }
         self.flush();
+    }
+
+    /// The items of a text token. A `</>` in text outside `<title>` is one the tokenizer read
+    /// and dropped, as browsers do: it stays in the source as a point.
+    fn text_items(&self, span: Range<usize>) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut at = span.start;
+        loop {
+            let dropped = match self.in_title {
+                true => None,
+                false => self.source[at..span.end].find("</>").map(|i| at + i),
+            };
+            let end = dropped.unwrap_or(span.end);
+            items.extend(
+                decode_chars(self.source, at..end, false)
+                    .into_iter()
+                    .map(Item::text),
+            );
+            let Some(dropped) = dropped else { break };
+            items.push(Item::Point(dropped..dropped + 3));
+            at = dropped + 3;
+        }
+        items
     }
 
     /// Adds `item` to the block; source bytes skipped since the item before (a `</>` the
@@ -792,7 +902,10 @@ impl Walk<'_> {
     fn close_top(&mut self, src: Range<usize>) {
         let (_, at) = self.block.open.pop().expect("an open element");
         let items = &mut self.block.items;
-        if items[at + 1..].iter().all(|item| matches!(item, Item::Point(_))) {
+        if items[at + 1..]
+            .iter()
+            .all(|item| matches!(item, Item::Point(_)))
+        {
             let start = items[at].src().start;
             items.truncate(at);
             items.push(Item::Point(start..src.end));
@@ -821,7 +934,7 @@ impl Walk<'_> {
             };
             let items = decode_chars(self.source, value, true)
                 .into_iter()
-                .map(|c| if is_html_space(c.c) { Item::Space(c.src) } else { Item::Char(c) })
+                .map(Item::text)
                 .collect();
             if let Some(unit) = unit(self.source, items, context) {
                 self.found.push(unit);
@@ -836,7 +949,11 @@ impl Walk<'_> {
             self.close_top(end..end);
         }
         let items = std::mem::take(&mut self.block.items);
-        if let Some(unit) = unit(self.source, items, Context::Text) {
+        let context = match self.in_title {
+            true => Context::Title,
+            false => Context::Text,
+        };
+        if let Some(unit) = unit(self.source, items, context) {
             self.found.push(unit);
         }
     }
@@ -855,7 +972,8 @@ fn element_end(tokens: &[Token], i: usize, self_closing: bool) -> (usize, usize)
         return (span.end, i + 1);
     }
     let raw = RAW_TEXT.contains(&name.as_str());
-    let stops_at_blocks = !foreign && !raw && kind(name) != Kind::Block && kind(name) != Kind::OpaqueBlock;
+    let stops_at_blocks =
+        !foreign && !raw && kind(name) != Kind::Block && kind(name) != Kind::OpaqueBlock;
     let mut depth = 0;
     for (j, token) in tokens.iter().enumerate().skip(i + 1) {
         match token {
@@ -878,7 +996,9 @@ fn element_end(tokens: &[Token], i: usize, self_closing: bool) -> (usize, usize)
             _ => {}
         }
     }
-    let end = tokens.last().map_or(span.end, |t| t.span().end.max(span.end));
+    let end = tokens
+        .last()
+        .map_or(span.end, |t| t.span().end.max(span.end));
     (end, tokens.len())
 }
 
@@ -903,41 +1023,88 @@ fn unit(source: &str, mut items: Vec<Item>, context: Context) -> Option<(Place, 
     for item in merge_spaces(items) {
         match item {
             Item::Space(src) if plain.is_empty() || plain.ends_with(' ') => {
-                events.push(Event::Point { at: plain.len(), src });
+                events.push(Event::Point {
+                    at: plain.len(),
+                    src,
+                });
             }
             Item::Space(src) => {
-                events.push(Event::Space { at: plain.len(), src });
+                events.push(Event::Space {
+                    at: plain.len(),
+                    src,
+                });
                 plain.push(' ');
             }
             Item::Char(c) => {
                 plain.push(c.c);
                 chars.push(c);
             }
-            Item::Open(src) => events.push(Event::Open { at: plain.len(), src }),
-            Item::Close(src) => events.push(Event::Close { at: plain.len(), src }),
-            Item::Point(src) => events.push(Event::Point { at: plain.len(), src }),
+            Item::Open(src) => events.push(Event::Open {
+                at: plain.len(),
+                src,
+            }),
+            Item::Close(src) => events.push(Event::Close {
+                at: plain.len(),
+                src,
+            }),
+            Item::Point(src) => events.push(Event::Point {
+                at: plain.len(),
+                src,
+            }),
+            Item::Break(src) if plain.ends_with(' ') => events.push(Event::Point {
+                at: plain.len(),
+                src,
+            }),
+            Item::Break(src) => {
+                // The words on either side are separate words to the model; the space it is
+                // given is written as nothing.
+                let end = src.end;
+                events.push(Event::Point {
+                    at: plain.len(),
+                    src,
+                });
+                events.push(Event::Space {
+                    at: plain.len(),
+                    src: end..end,
+                });
+                plain.push(' ');
+            }
         }
     }
     if plain.ends_with(' ') {
         plain.pop();
         let end = plain.len();
-        if let Some(k) = events.iter().rposition(|e| matches!(e, Event::Space { at, .. } if *at == end)) {
+        if let Some(k) = events
+            .iter()
+            .rposition(|e| matches!(e, Event::Space { at, .. } if *at == end))
+        {
             let src = events[k].src().clone();
             events[k] = Event::Point { at: end, src };
         }
         for event in &mut events {
-            let (Event::Open { at, .. } | Event::Close { at, .. } | Event::Point { at, .. } | Event::Space { at, .. }) = event;
+            let (Event::Open { at, .. }
+            | Event::Close { at, .. }
+            | Event::Point { at, .. }
+            | Event::Space { at, .. }) = event;
             *at = (*at).min(end);
         }
     }
-    // One space of the source is the plain text's space: nothing to keep.
-    events.retain(|e| !matches!(e, Event::Space { src, .. } if &source[src.clone()] == " "));
+    // One space of the source is the plain text's space, and a trailing `<br>`'s space is no
+    // space: nothing to keep.
+    events.retain(|e| match e {
+        Event::Space { src, .. } => &source[src.clone()] != " ",
+        Event::Point { src, .. } => !src.is_empty(),
+        _ => true,
+    });
 
     let mut spellings: Vec<(char, Vec<Range<usize>>)> = Vec::new();
     for ch in &chars {
         let mut default = String::new();
         context.escape(ch.c, &mut default);
-        if source[ch.src.clone()] != default && !ch.src.is_empty() && !spellings.iter().any(|(c, _)| *c == ch.c) {
+        if source[ch.src.clone()] != default
+            && !ch.src.is_empty()
+            && !spellings.iter().any(|(c, _)| *c == ch.c)
+        {
             spellings.push((ch.c, Vec::new()));
         }
     }
@@ -1007,4 +1174,599 @@ fn to_marks(source: &str, events: &[Event]) -> Vec<Mark> {
         }
     }
     marks
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PAGES: &[(&str, &str)] = &[
+        (
+            "news-kompas",
+            include_str!("../../tests/data/html/news-kompas.html"),
+        ),
+        (
+            "news-detik",
+            include_str!("../../tests/data/html/news-detik.html"),
+        ),
+        (
+            "news-tempo",
+            include_str!("../../tests/data/html/news-tempo.html"),
+        ),
+        (
+            "malformed-unclosed",
+            include_str!("../../tests/data/html/malformed-unclosed.html"),
+        ),
+        (
+            "malformed-soup",
+            include_str!("../../tests/data/html/malformed-soup.html"),
+        ),
+        (
+            "malformed-text-only",
+            include_str!("../../tests/data/html/malformed-text-only.html"),
+        ),
+    ];
+
+    /// Each unit written back with `plain` (or a text of the same byte length) as its English and
+    /// its marks where they were: the rendering an identity alignment gives.
+    fn renderings(page: &HtmlPage, english: impl Fn(&str) -> String) -> Vec<String> {
+        let mut out = Vec::new();
+        for (unit, place) in page.units.iter().zip(&page.places) {
+            let plain = english(&unit.plain);
+            assert_eq!(plain.len(), unit.plain.len());
+            let mut text = String::new();
+            let mut at = 0;
+            for event in &place.events {
+                let (Event::Open { at: to, .. }
+                | Event::Close { at: to, .. }
+                | Event::Point { at: to, .. }
+                | Event::Space { at: to, .. }) = event;
+                text.push_str(&plain[at..*to]);
+                at = *to;
+                text.push_str(&page.source[event.src().clone()]);
+                if matches!(event, Event::Space { .. }) {
+                    at += 1;
+                }
+            }
+            text.push_str(&plain[at..]);
+            out.push(text);
+        }
+        out
+    }
+
+    fn identity(page: &HtmlPage) -> String {
+        page.render(&renderings(page, str::to_string))
+    }
+
+    /// English that is not the source, with the characters that need escaping in it: every
+    /// character but a space becomes ASCII of the same byte length.
+    fn scrambled(plain: &str) -> String {
+        const FILL: &[u8] = b"Xy&<Z>\"w'";
+        let mut out = String::new();
+        for (i, c) in plain.chars().enumerate() {
+            if c == ' ' {
+                out.push(' ');
+            } else {
+                for k in 0..c.len_utf8() {
+                    out.push(FILL[(i + k) % FILL.len()] as char);
+                }
+            }
+        }
+        out
+    }
+
+    fn units(source: &str) -> Vec<Marked> {
+        HtmlPage::parse(source).units().to_vec()
+    }
+
+    fn plain(text: &str) -> Marked {
+        Marked {
+            plain: text.to_string(),
+            marks: vec![],
+        }
+    }
+
+    fn span(range: Range<usize>, open: &str, close: &str) -> Mark {
+        Mark::Span {
+            range,
+            open: open.to_string(),
+            close: close.to_string(),
+        }
+    }
+
+    fn point(at: usize, text: &str) -> Mark {
+        Mark::Point {
+            at,
+            text: text.to_string(),
+        }
+    }
+
+    fn space(at: usize, text: &str) -> Mark {
+        Mark::Space {
+            at,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn inline_elements_are_spans_of_their_exact_tags() {
+        let unit = &units("<p>Harga <B class=x>emas</B> naik <a href='/a'>tajam</a>.</p>")[0];
+        assert_eq!(unit.plain, "Harga emas naik tajam.");
+        assert_eq!(
+            unit.marks,
+            [
+                span(6..10, "<B class=x>", "</B>"),
+                span(16..21, "<a href='/a'>", "</a>")
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_separate_units_and_need_no_end_tags() {
+        let source = "<ul><li>Beras<li>Air <b>bersih</ul><p>Satu<p>Dua</p><td>Tiga</td>";
+        let found: Vec<String> = units(source).into_iter().map(|u| u.plain).collect();
+        assert_eq!(found, ["Beras", "Air bersih", "Satu", "Dua", "Tiga"]);
+        assert_eq!(units(source)[1].marks, [span(4..10, "<b>", "")]);
+    }
+
+    #[test]
+    fn whitespace_runs_are_one_space_and_keep_their_bytes() {
+        let unit = &units("<p>\n  Satu\n    dua <a href=x> tiga</a>\n</p>")[0];
+        assert_eq!(unit.plain, "Satu dua tiga");
+        assert_eq!(
+            unit.marks,
+            [
+                space(4, "\n    "),
+                span(9..13, "<a href=x>", "</a>"),
+                point(9, " ")
+            ]
+        );
+        let unit = &units("<p><b>Satu </b> dua</p>")[0];
+        assert_eq!(unit.plain, "Satu dua");
+        assert_eq!(unit.marks, [span(0..5, "<b>", "</b>"), point(5, " ")]);
+    }
+
+    #[test]
+    fn entities_are_decoded_in_the_plain_text() {
+        let unit = &units("<p>Rp&nbsp;5 &amp; &#38; AT&T &ldquo;ya&rdquo; &notit; &#x41;</p>")[0];
+        assert_eq!(
+            unit.plain,
+            "Rp\u{a0}5 & & AT&T \u{201c}ya\u{201d} \u{ac}it; A"
+        );
+        assert!(unit.marks.is_empty());
+    }
+
+    #[test]
+    fn void_and_opaque_elements_inside_a_sentence_are_points() {
+        let unit =
+            &units("<p>Ketik <code>ls -l</code>, lalu<br>tekan <img src=e.png> Enter.</p>")[0];
+        assert_eq!(unit.plain, "Ketik , lalu tekan Enter.");
+        assert_eq!(
+            unit.marks,
+            [
+                point(6, "<code>ls -l</code>"),
+                point(12, "<br>"),
+                space(12, ""),
+                point(19, "<img src=e.png>"),
+                point(19, " "),
+            ]
+        );
+        let unit =
+            &units("<p>Pejabat <span translate=\"no\">Kementerian <b>Sosial</b></span> hadir.</p>")
+                [0];
+        assert_eq!(unit.plain, "Pejabat  hadir.".replace("  ", " "));
+        assert_eq!(
+            unit.marks,
+            [
+                point(8, "<span translate=\"no\">Kementerian <b>Sosial</b></span>"),
+                point(8, " ")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_br_next_to_whitespace_needs_no_space_of_its_own() {
+        let unit = &units("<p>Satu<br>\n dua <br> tiga<br></p>")[0];
+        assert_eq!(unit.plain, "Satu dua tiga");
+        assert_eq!(
+            unit.marks,
+            [
+                point(4, "<br>"),
+                space(4, ""),
+                point(5, "\n "),
+                point(9, "<br>"),
+                point(9, " ")
+            ]
+        );
+    }
+
+    #[test]
+    fn misnested_and_stray_tags_still_give_nested_spans() {
+        let unit = &units("<p><b><i>miring</b></i> dan </u>tebal</p>")[0];
+        assert_eq!(unit.plain, "miring dan tebal");
+        assert_eq!(
+            unit.marks,
+            [
+                span(0..6, "<b>", "</b>"),
+                span(0..6, "<i>", ""),
+                point(6, "</i>"),
+                point(11, "</u>"),
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_elements_without_text_are_one_point() {
+        let unit = &units("<p>Foto <a href=/f><img src=f.jpg></a> bersama <ins class=\"adsbygoogle\"></ins>warga</p>")[0];
+        assert_eq!(unit.plain, "Foto bersama warga");
+        assert_eq!(
+            unit.marks,
+            [
+                point(5, "<a href=/f><img src=f.jpg></a>"),
+                point(5, " "),
+                point(13, "<ins class=\"adsbygoogle\"></ins>"),
+            ]
+        );
+    }
+
+    #[test]
+    fn skipped_content_and_blocks_without_letters_make_no_unit() {
+        let source =
+            "<script>var s = '<p>Halo</p>';</script><style>p{}</style><pre>Kode <b>x</b></pre>\
+            <template><p>Templat</p></template><div translate=no><p>Nama</p></div><!-- Komentar -->\
+            <p>2025</p><textarea>Isi</textarea><p>Teks</p>";
+        assert_eq!(units(source), [plain("Teks")]);
+    }
+
+    #[test]
+    fn translated_attributes_are_units_in_document_order() {
+        let source = "<p title='Judul paragraf'>Lihat <img alt=\"Foto banjir\" src=x> di sini <input placeholder=Cari aria-label=\"Kotak cari\"></p>";
+        let found: Vec<String> = units(source).into_iter().map(|u| u.plain).collect();
+        assert_eq!(
+            found,
+            [
+                "Judul paragraf",
+                "Lihat di sini",
+                "Foto banjir",
+                "Cari",
+                "Kotak cari"
+            ]
+        );
+        let page = HtmlPage::parse(source);
+        let english = [
+            "Paragraph's title",
+            "See here",
+            "Flood \"photo\"",
+            "Search now",
+            "Search box",
+        ];
+        let english: Vec<String> = english.iter().map(|s| s.to_string()).collect();
+        let mut rendered = renderings(&page, str::to_string);
+        rendered[0] = english[0].clone();
+        rendered[2] = english[2].clone();
+        rendered[3] = english[3].clone();
+        rendered[4] = english[4].clone();
+        assert_eq!(
+            page.render(&rendered),
+            "<p title='Paragraph&#39;s title'>Lihat <img alt=\"Flood &quot;photo&quot;\" src=x> di sini \
+             <input placeholder=\"Search now\" aria-label=\"Search box\"></p>"
+        );
+    }
+
+    #[test]
+    fn lang_id_becomes_en_in_the_same_quoting() {
+        let page =
+            HtmlPage::parse("<html lang=\"id\"><p lang='id-ID'>Halo dunia</p><p lang=ms>Apa</p>");
+        assert_eq!(
+            identity(&page),
+            "<html lang=\"en\"><p lang='en'>Halo dunia</p><p lang=ms>Apa</p>"
+        );
+    }
+
+    #[test]
+    fn the_english_is_escaped_around_the_marks() {
+        let page = HtmlPage::parse("<p>Harga <b>emas</b> naik</p>");
+        let rendered = ["Gold <b>prices</b> rise & fall <3".to_string()];
+        assert_eq!(
+            page.render(&rendered),
+            "<p>Gold <b>prices</b> rise &amp; fall &lt;3</p>"
+        );
+    }
+
+    #[test]
+    fn malformed_pages_read_as_browsers_read_them() {
+        let found: Vec<String> = units(PAGES[3].1).into_iter().map(|u| u.plain).collect();
+        assert_eq!(
+            found,
+            [
+                "Presiden meninjau lokasi banjir di Bekasi",
+                "Warga meminta bantuan segera dikirim ke posko.",
+                "Beras",
+                "Air bersih",
+                "Selimut dan obat-obatan",
+                "Teks tanpa blok",
+                "di akhir halaman",
+                "Tag terpotong di akhir",
+            ]
+        );
+        let found: Vec<String> = units(PAGES[4].1).into_iter().map(|u| u.plain).collect();
+        assert_eq!(
+            found,
+            [
+                "Harga emas naik 2 < 3 persen & harga perak turun & stabil.",
+                "Baca selengkapnya",
+                "Berita",
+                "Komentar: sangat bagus sekali.",
+                "Stray end tags di tengah kalimat tetap utuh.",
+                "Entitas: ABC \u{ac}it; &unknown; <b> \"kutip\" \u{201c}kutip ganda\u{201d}",
+                "Kosong di tengah",
+                "Sel tanpa tabel",
+            ]
+        );
+        assert_eq!(
+            units(PAGES[5].1),
+            [plain(
+                "Hanya teks tanpa tag sama sekali, & tanpa baris akhir"
+            )]
+        );
+        assert!(units("").is_empty());
+        assert!(units("<p>Terpotong <b")
+            .iter()
+            .map(|u| &u.plain)
+            .eq(["Terpotong"]));
+    }
+
+    #[test]
+    fn news_pages_give_their_prose_and_nothing_else() {
+        let page = HtmlPage::parse(PAGES[0].1);
+        let found: Vec<&str> = page.units().iter().map(|u| u.plain.as_str()).collect();
+        for expected in [
+            "Banjir Rendam Ribuan Rumah di Jakarta Utara - Kompas.com",
+            "Navigasi utama",
+            "Cari berita di sini",
+            "Warga mengungsi menggunakan perahu karet di Pluit, Minggu (12/1/2025). KOMPAS.com/RINA AYU",
+            "Banjir di Jakarta Utara",
+            "JAKARTA, KOMPAS.com - Banjir merendam ribuan rumah di Kecamatan Penjaringan, Jakarta Utara, sejak Sabtu\u{a0}malam.",
+            "Warga diimbau menghubungi nomor darurat 112 jika membutuhkan bantuan. Pemerintah juga membuka posko di kantor kelurahan.".replace(" 112", "").as_str(),
+            "\u{a9} 2025 Kompas.com \u{2014} Hak cipta dilindungi undang-undang.",
+        ] {
+            assert!(found.contains(&expected), "{expected:?} not in {found:#?}");
+        }
+        for page in PAGES {
+            for unit in HtmlPage::parse(page.1).units() {
+                for needle in [
+                    "dataLayer",
+                    "@context",
+                    "@type",
+                    "min-height",
+                    "adsbygoogle",
+                    "googletag",
+                    "Pasal 2",
+                    "examines",
+                ] {
+                    assert!(!unit.plain.contains(needle), "{}: {:?}", page.0, unit.plain);
+                }
+                assert!(!unit.plain.contains('\n'), "{}: {:?}", page.0, unit.plain);
+                assert_eq!(unit.plain.trim(), unit.plain);
+            }
+        }
+    }
+
+    #[test]
+    fn every_page_comes_back_byte_for_byte_untranslated() {
+        for (name, source) in PAGES {
+            let page = HtmlPage::parse(source);
+            let expected = source
+                .replace("lang=\"id\"", "lang=\"en\"")
+                .replace("lang='id-ID'", "lang='en'")
+                .replace("lang=id", "lang=en");
+            assert_eq!(identity(&page), expected, "{name}");
+        }
+    }
+
+    /// The source's tags in order, as their exact text, except those whose text a rendering may
+    /// change (translated attributes, `lang`), which are compared by name and attribute names.
+    fn tags(source: &str) -> Vec<String> {
+        tokenize(source, 0)
+            .into_iter()
+            .filter_map(|token| match token {
+                Token::Start {
+                    name,
+                    span,
+                    attributes,
+                    ..
+                } => {
+                    let changes = attributes.iter().any(|a| {
+                        a.name == "lang" || TRANSLATED_ATTRIBUTES.contains(&a.name.as_str())
+                    });
+                    Some(if changes {
+                        let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
+                        format!("<{name} {}>", names.join(" "))
+                    } else {
+                        source[span].to_string()
+                    })
+                }
+                Token::End { span, .. } | Token::Other(span) => Some(source[span].to_string()),
+                Token::Text(_) => None,
+            })
+            .collect()
+    }
+
+    /// The source text of every element copied whole.
+    fn opaque(source: &str) -> Vec<String> {
+        let tokens = tokenize(source, 0);
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            if let Token::Start {
+                name,
+                span,
+                self_closing,
+                attributes,
+            } = &tokens[i]
+            {
+                let not_translated = attributes
+                    .iter()
+                    .any(|a| a.name == "translate" && &source[a.value.clone()] == "no");
+                if not_translated || matches!(kind(name), Kind::Opaque | Kind::OpaqueBlock) {
+                    let (end, next) = element_end(&tokens, i, *self_closing);
+                    found.push(source[span.start..end].to_string());
+                    i = next;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        found
+    }
+
+    fn check_scrambled(source: &str) {
+        let page = HtmlPage::parse(source);
+        let english = renderings(&page, scrambled);
+        let out = page.render(&english);
+        assert_eq!(tags(&out), tags(source));
+        assert_eq!(opaque(&out), opaque(source));
+        let again: Vec<String> = HtmlPage::parse(&out)
+            .units()
+            .iter()
+            .map(|u| u.plain.clone())
+            .collect();
+        let expected: Vec<String> = page.units().iter().map(|u| scrambled(&u.plain)).collect();
+        assert_eq!(again, expected);
+    }
+
+    #[test]
+    fn other_english_keeps_every_tag_and_skipped_element() {
+        for (name, source) in PAGES {
+            eprintln!("{name}");
+            check_scrambled(source);
+        }
+    }
+
+    #[test]
+    fn decode_honours_utf8_and_refuses_other_encodings() {
+        assert_eq!(HtmlPage::decode(b"<p>Halo</p>"), Ok("<p>Halo</p>"));
+        assert_eq!(
+            HtmlPage::decode(b"\xEF\xBB\xBF<p>Halo</p>"),
+            Ok("\u{feff}<p>Halo</p>")
+        );
+        assert_eq!(
+            HtmlPage::decode(b"<meta charset=\"UTF-8\"><p>x</p>"),
+            Ok("<meta charset=\"UTF-8\"><p>x</p>")
+        );
+        assert_eq!(
+            HtmlPage::decode(b"<meta charset=windows-1252><p>Caf\xe9</p>"),
+            Err("declares charset windows-1252; convert it with `iconv -f windows-1252 -t UTF-8` and declare utf-8".to_string())
+        );
+        assert_eq!(
+            HtmlPage::decode(b"<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">"),
+            Err("declares charset ISO-8859-1; convert it with `iconv -f ISO-8859-1 -t UTF-8` and declare utf-8".to_string())
+        );
+        assert_eq!(
+            HtmlPage::decode(b"\xEF\xBB\xBF<meta charset=windows-1252>ok"),
+            Ok("\u{feff}<meta charset=windows-1252>ok")
+        );
+        assert_eq!(
+            HtmlPage::decode(b"<p>ab\xff</p>"),
+            Err("invalid UTF-8 at byte 5".to_string())
+        );
+        assert!(HtmlPage::decode(b"\xFF\xFE<\x00p\x00")
+            .unwrap_err()
+            .starts_with("UTF-16"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_out_of_the_units() {
+        let page = HtmlPage::parse("\u{feff}Halo <b>dunia</b>");
+        assert_eq!(page.units()[0].plain, "Halo dunia");
+        assert_eq!(identity(&page), "\u{feff}Halo <b>dunia</b>");
+    }
+
+    /// Pieces of HTML that pages are made of, good and bad.
+    fn fragment() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "<p>",
+            "</p>",
+            "<div class=\"a\">",
+            "</div>",
+            "<b>",
+            "</b>",
+            "<i>",
+            "</i>",
+            "<a href='x'>",
+            "</a>",
+            "<br>",
+            "<img alt=\"Foto kota\" src=y>",
+            "<li>",
+            "<ul>",
+            "</ul>",
+            "<td>",
+            "<code>",
+            "</code>",
+            "<script>",
+            "</script>",
+            "<span translate=no>",
+            "</span>",
+            "<!-- c -->",
+            "<",
+            ">",
+            "&amp;",
+            "&nbsp;",
+            "&#38;",
+            "&lt; ",
+            "&",
+            "&notit;",
+            "&#x41;",
+            " ",
+            "\n  ",
+            "\t",
+            "Harga",
+            "naik",
+            "emas",
+            ".",
+            "2025",
+            "\"",
+            "'",
+            "<title>",
+            "</title>",
+            "<pre>",
+            "</pre>",
+            "<svg><g/>",
+            "</svg>",
+            "<![CDATA[ x ]]>",
+            "</>",
+            "<a title=Judul>",
+            "é",
+            "<br/>",
+            "<p",
+            "=",
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(source in "\\PC*") {
+            let page = HtmlPage::parse(&source);
+            let _ = page.render(&renderings(&page, str::to_string));
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = HtmlPage::decode(&bytes);
+        }
+
+        #[test]
+        fn untranslated_pages_come_back_byte_for_byte(parts in prop::collection::vec(fragment(), 0..40)) {
+            let source = parts.concat();
+            let page = HtmlPage::parse(&source);
+            prop_assert_eq!(identity(&page), source);
+        }
+
+        #[test]
+        fn other_english_keeps_the_markup(parts in prop::collection::vec(fragment(), 0..40)) {
+            check_scrambled(&parts.concat());
+        }
+    }
 }
