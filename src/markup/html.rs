@@ -20,8 +20,11 @@
 //!   translated (`code`, `kbd`, `samp`, `var`, `svg`, `math`, `script`, `style`, `textarea`,
 //!   anything with `translate="no"`) are one point each inside a sentence, whole; points and
 //!   whitespace at the edge of a block are left out of its unit and copied. `pre`, `template` and
-//!   block elements with `translate="no"` are copied whole.
-//! - Text: entities are decoded (`&nbsp;` is U+00A0 in the plain text). Each run of HTML
+//!   block elements with `translate="no"` are copied whole. A `<br>` between two words with no
+//!   whitespace by it also gives the plain text a space (a [`Mark::Space`] of no bytes), so that
+//!   the model does not read the two words as one. A `</>`, which the tokenizer drops, is a point.
+//! - Text: entities are decoded (`&nbsp;` is U+00A0 in the plain text); `<title>` is a block
+//!   whose text has no markup. Each run of HTML
 //!   whitespace is one space, kept as a [`Mark::Space`] with its source bytes when it is not
 //!   exactly one space; a run that the plain text cannot have as a space (after another space,
 //!   at the start or end of the unit) is a point. A block makes a unit only if its text has a
