@@ -10,6 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("kernels", &[]),
     ("files", &[]),
     ("text", &[]),
+    ("markup", &["text"]),
     ("device", &[]),
     ("marian", &["kernels", "files"]),
     ("search", &["marian", "kernels"]),

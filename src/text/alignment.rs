@@ -49,8 +49,14 @@ impl WordAlignment {
     }
 
     /// The pairs with both sides shifted: for a sentence placed after other sentences' words.
-    pub fn shifted(&self, source: usize, target: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.pairs.iter().map(move |&(s, t)| (s + source, t + target))
+    pub fn shifted(
+        &self,
+        source: usize,
+        target: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.pairs
+            .iter()
+            .map(move |&(s, t)| (s + source, t + target))
     }
 
     /// Pharaoh format, as fast_align and GIZA++ write it: `0-0 1-2 2-1`.
