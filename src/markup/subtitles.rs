@@ -615,8 +615,9 @@ fn read_vtt<'a>(lines: &'a [Line<'a>]) -> Result<Vec<Item<'a>>, String> {
     }
     let mut items = Vec::new();
     let mut i = 0;
-    // The header and its metadata lines, then blocks.
-    while i < lines.len() && !lines[i].blank() {
+    // The header and its metadata lines, then blocks; a timing line ends a header that lacks
+    // its blank line, as browsers read it.
+    while i < lines.len() && !lines[i].blank() && !(i > 0 && lines[i].text.contains("-->")) {
         items.push(Item::Keep(&lines[i]));
         i += 1;
     }

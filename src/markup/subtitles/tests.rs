@@ -335,6 +335,10 @@ fn what_players_tolerate_is_read() {
     let vtt = "WEBVTT\nKind: captions\n\nNOTE\nsatu\n\nabc\n01:00.000 --> 01:02.000\nYa.\n";
     let subtitles = Subtitles::parse(vtt, SubtitleKind::Vtt).unwrap();
     assert_eq!(subtitles.units(), [marked("Ya.", vec![])]);
+    let vtt = "WEBVTT\n00:01.000 --> 00:02.000\nTanpa baris kosong.";
+    let subtitles = Subtitles::parse(vtt, SubtitleKind::Vtt).unwrap();
+    assert_eq!(subtitles.units(), [marked("Tanpa baris kosong.", vec![])]);
+    assert_eq!(subtitles.render(&untranslated(&subtitles)), vtt);
 }
 
 #[test]
@@ -607,4 +611,30 @@ proptest! {
             assert_same_structure(&subtitles, &subtitles.render(&rendered), kind);
         }
     }
+}
+
+#[test]
+fn a_speakers_lines_are_wrapped_under_the_dash() {
+    let srt = "1\n00:00:01,000 --> 00:00:04,000\n- Apakah kamu sudah makan\nmalam ini?\n- Belum.\n";
+    let subtitles = Subtitles::parse(srt, SubtitleKind::Srt).unwrap();
+    assert_eq!(
+        subtitles.units(),
+        [
+            marked("Apakah kamu sudah makan malam ini?", vec![]),
+            marked("Belum.", vec![])
+        ]
+    );
+    let out = subtitles.render(&[
+        "Have you had dinner tonight, my friend?".into(),
+        "Not yet.".into(),
+    ]);
+    assert_eq!(
+        out,
+        "1\n00:00:01,000 --> 00:00:04,000\n- Have you had dinner\ntonight, my friend?\n- Not yet.\n"
+    );
+    let out = subtitles.render(&["Have you eaten?".into(), "No.".into()]);
+    assert_eq!(
+        out,
+        "1\n00:00:01,000 --> 00:00:04,000\n- Have you eaten?\n- No.\n"
+    );
 }
