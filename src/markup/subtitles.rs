@@ -31,12 +31,15 @@
 //! Rendering splits each unit's English at its cue breaks, one piece per source cue. Tags that
 //! the transfer left at a break move to their side (closes before it, opens after it), and every
 //! span open at a break is closed at the end of the cue and reopened at the start of the next, so
-//! each cue is balanced on its own, as players read it. Where the breaks do not give one piece
-//! with text per cue, the English words are spread over the cues in proportion to the source
-//! cues' lengths, each cue at least one word; an English shorter than that in words is shown
-//! whole in every cue of the unit, as if its timings were one (the cues, which the file keeps,
-//! then read as one subtitle held on screen; a fragment per cue would not). A unit whose English
-//! has no words keeps its source, as the text path does for an empty translation.
+//! that each cue is balanced on its own, as players read it; a close tag that closes nothing is
+//! dropped. So an SRT `<i>` left open in one cue and closed in the next italicises both cues of
+//! the English, as its subtitler meant (players italicise only the first), while the source
+//! itself comes back as it was. Where the breaks do not give one piece with text per cue, the
+//! English words are spread over the cues in proportion to the source cues' lengths, each cue at
+//! least one word; an English with fewer words than the unit has cues is shown whole in each of
+//! them, which reads as one subtitle held over their timings (what a subtitler would make of it;
+//! a fragment per cue would not read). A unit whose English has no words keeps its source, as the
+//! text path does for an empty translation.
 //!
 //! A cue whose text comes back as the source had it keeps its source bytes, line breaks included;
 //! any other cue is wrapped at word boundaries into at most its source number of lines, on the
@@ -810,7 +813,9 @@ fn read_markup(raw: &str, kind: SubtitleKind) -> (String, Vec<Mark>) {
                 continue;
             }
         }
-        plain.push(c);
+        // The plain text has no line breaks: a stray CR or a U+2028 inside a line is a space.
+        let breaking = c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
+        plain.push(if breaking { ' ' } else { c });
         rest = &rest[c.len_utf8()..];
     }
     for (i, _) in stack {
