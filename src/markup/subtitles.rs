@@ -299,12 +299,12 @@ impl Subtitles {
             let mut merged = vec![false; text.marks.len()];
             if k > 0 {
                 let end = plain.len();
+                merge_spans(&mut marks, end, &text.marks, &mut merged);
                 marks.push(Mark::Point {
                     at: end,
                     text: CUE_BREAK.to_owned(),
                 });
                 plain.push(' ');
-                merge_spans(&mut marks, end, text, plain.len(), &mut merged);
             }
             let offset = plain.len();
             plain.push_str(&text.plain);
@@ -368,20 +368,25 @@ impl Plan {
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut known = Vec::new();
         let mut points = Vec::new();
-        for mark in &unit.marks {
+        let partner = partners(&unit.marks);
+        for (i, mark) in unit.marks.iter().enumerate() {
             match mark {
-                Mark::Span { open, close, .. } => {
-                    match pairs.iter_mut().find(|(o, _)| o == open) {
-                        Some(pair) if pair.1.is_empty() => pair.1.clone_from(close),
+                Mark::Open { text, .. } => {
+                    let close = match partner[i].map(|c| &unit.marks[c]) {
+                        Some(Mark::Close { text, .. }) => text.clone(),
+                        _ => String::new(),
+                    };
+                    match pairs.iter_mut().find(|(o, _)| o == text) {
+                        Some(pair) if pair.1.is_empty() => pair.1 = close,
                         Some(_) => {}
-                        None => pairs.push((open.clone(), close.clone())),
-                    }
-                    if !close.is_empty() {
-                        known.push((close.clone(), Tok::Close(close.clone())));
+                        None => pairs.push((text.clone(), close)),
                     }
                 }
+                Mark::Close { text, .. } if !text.is_empty() => {
+                    known.push((text.clone(), Tok::Close(text.clone())));
+                }
                 Mark::Point { text, .. } if text != CUE_BREAK => points.push(text.clone()),
-                Mark::Point { .. } | Mark::Space { .. } => {}
+                Mark::Close { .. } | Mark::Point { .. } | Mark::Space { .. } => {}
             }
         }
         known.extend(
@@ -700,54 +705,74 @@ fn is_dialogue(group: &Group) -> bool {
     dash_len(skip_tags(&group.source)).is_some()
 }
 
-/// Merges the spans of the unit that end at the cue's end (`end`) with the same tags opened at
-/// the next cue's start, outermost first, so that the nesting holds.
-fn merge_spans(marks: &mut [Mark], end: usize, next: &Marked, offset: usize, merged: &mut [bool]) {
-    let mut ending: Vec<usize> = (0..marks.len())
-        .filter(|&i| matches!(&marks[i], Mark::Span { range, .. } if range.end == end && range.start < end))
+/// Merges the spans of the unit that close at the end of a cue (`end`) with the same tags opened
+/// at the start of the next cue (`next`), outermost first so that the nesting holds: the closes
+/// are taken off the unit and the next cue's opens marked in `merged`, so that the next cue's
+/// closes end the spans opened in the earlier one.
+fn merge_spans(marks: &mut Vec<Mark>, end: usize, next: &[Mark], merged: &mut [bool]) {
+    let partner = partners(marks);
+    let closing: Vec<usize> = (0..marks.len())
+        .rev()
+        .take_while(|&i| matches!(&marks[i], Mark::Close { at, .. } if *at == end))
         .collect();
-    ending.sort_by_key(|&i| match &marks[i] {
-        Mark::Span { range, .. } => (range.start, i),
-        _ => (0, i),
-    });
-    let starting = next.marks.iter().enumerate().filter(
-        |(_, m)| matches!(m, Mark::Span { range, .. } if range.start == 0 && !range.is_empty()),
-    );
-    for (&a, (b, mark)) in ending.iter().zip(starting) {
-        let (
-            Mark::Span { range, open, close },
-            Mark::Span {
-                range: next_range,
-                open: next_open,
-                close: next_close,
-            },
-        ) = (&mut marks[a], mark)
-        else {
-            break;
-        };
-        if open != next_open || close != next_close {
+    let next_partner = partners(next);
+    let opening = next
+        .iter()
+        .enumerate()
+        .take_while(|(_, m)| m.at() == 0 && matches!(m, Mark::Open { .. } | Mark::Point { .. }))
+        .filter(|(_, m)| matches!(m, Mark::Open { .. }));
+    let mut taken = 0;
+    for (&close, (open, mark)) in closing.iter().zip(opening) {
+        let same_open = partner[close].is_some_and(|o| mark_text(&marks[o]) == mark_text(mark));
+        let same_close =
+            next_partner[open].is_some_and(|c| mark_text(&next[c]) == mark_text(&marks[close]));
+        if !(same_open && same_close) {
             break;
         }
-        range.end = offset + next_range.end;
-        merged[b] = true;
+        merged[open] = true;
+        taken += 1;
+    }
+    marks.truncate(marks.len() - taken);
+}
+
+fn mark_text(mark: &Mark) -> &str {
+    match mark {
+        Mark::Open { text, .. }
+        | Mark::Close { text, .. }
+        | Mark::Point { text, .. }
+        | Mark::Space { text, .. } => text,
     }
 }
 
+/// For each mark, the mark it pairs with: an open's close, a close's open.
+fn partners(marks: &[Mark]) -> Vec<Option<usize>> {
+    let mut out = vec![None; marks.len()];
+    let mut open = Vec::new();
+    for (i, mark) in marks.iter().enumerate() {
+        match mark {
+            Mark::Open { .. } => open.push(i),
+            Mark::Close { .. } => {
+                if let Some(o) = open.pop() {
+                    out[i] = Some(o);
+                    out[o] = Some(i);
+                }
+            }
+            Mark::Point { .. } | Mark::Space { .. } => {}
+        }
+    }
+    out
+}
+
 fn shifted(mark: &Mark, offset: usize) -> Mark {
+    moved(mark.clone(), |at| at + offset)
+}
+
+fn moved(mark: Mark, to: impl Fn(usize) -> usize) -> Mark {
     match mark {
-        Mark::Span { range, open, close } => Mark::Span {
-            range: range.start + offset..range.end + offset,
-            open: open.clone(),
-            close: close.clone(),
-        },
-        Mark::Point { at, text } => Mark::Point {
-            at: at + offset,
-            text: text.clone(),
-        },
-        Mark::Space { at, text } => Mark::Space {
-            at: at + offset,
-            text: text.clone(),
-        },
+        Mark::Open { at, text } => Mark::Open { at: to(at), text },
+        Mark::Close { at, text } => Mark::Close { at: to(at), text },
+        Mark::Point { at, text } => Mark::Point { at: to(at), text },
+        Mark::Space { at, text } => Mark::Space { at: to(at), text },
     }
 }
 
@@ -756,41 +781,45 @@ fn shifted(mark: &Mark, offset: usize) -> Mark {
 fn read_markup(raw: &str, kind: SubtitleKind) -> (String, Vec<Mark>) {
     let mut plain = String::new();
     let mut marks: Vec<Mark> = Vec::new();
-    // Open spans: (index in marks, tag name).
-    let mut stack: Vec<(usize, String)> = Vec::new();
+    // The names of the open tags.
+    let mut stack: Vec<String> = Vec::new();
     let mut rest = raw;
     while let Some(c) = rest.chars().next() {
+        let at = plain.len();
         if let Some(len) = tag_len(rest, kind) {
             let tag = &rest[..len];
             if let Some(name) = tag.strip_prefix("</") {
                 let name = tag_name(name);
-                match stack.iter().rposition(|(_, n)| *n == name) {
+                match stack.iter().rposition(|n| *n == name) {
                     Some(d) => {
-                        for (k, (i, _)) in stack.drain(d..).enumerate().rev() {
-                            if let Mark::Span { range, close, .. } = &mut marks[i] {
-                                range.end = plain.len();
-                                if k == 0 {
-                                    close.push_str(tag);
-                                }
-                            }
+                        // Tags opened inside it and left open end with it.
+                        for _ in d + 1..stack.len() {
+                            marks.push(Mark::Close {
+                                at,
+                                text: String::new(),
+                            });
                         }
+                        stack.truncate(d);
+                        marks.push(Mark::Close {
+                            at,
+                            text: tag.to_owned(),
+                        });
                     }
                     None => marks.push(Mark::Point {
-                        at: plain.len(),
+                        at,
                         text: tag.to_owned(),
                     }),
                 }
             } else if tag[1..].starts_with(|c: char| c.is_ascii_digit()) {
                 marks.push(Mark::Point {
-                    at: plain.len(),
+                    at,
                     text: tag.to_owned(),
                 });
             } else {
-                stack.push((marks.len(), tag_name(&tag[1..])));
-                marks.push(Mark::Span {
-                    range: plain.len()..plain.len(),
-                    open: tag.to_owned(),
-                    close: String::new(),
+                stack.push(tag_name(&tag[1..]));
+                marks.push(Mark::Open {
+                    at,
+                    text: tag.to_owned(),
                 });
             }
             rest = &rest[len..];
@@ -799,7 +828,7 @@ fn read_markup(raw: &str, kind: SubtitleKind) -> (String, Vec<Mark>) {
         if kind == SubtitleKind::Srt && rest.starts_with("{\\") {
             if let Some(end) = rest.find('}') {
                 marks.push(Mark::Point {
-                    at: plain.len(),
+                    at,
                     text: rest[..=end].to_owned(),
                 });
                 rest = &rest[end + 1..];
@@ -818,30 +847,16 @@ fn read_markup(raw: &str, kind: SubtitleKind) -> (String, Vec<Mark>) {
         plain.push(if breaking { ' ' } else { c });
         rest = &rest[c.len_utf8()..];
     }
-    for (i, _) in stack {
-        if let Mark::Span { range, .. } = &mut marks[i] {
-            range.end = plain.len();
-        }
-    }
-    trim(plain, marks)
-}
-
-/// `plain` without its outer whitespace, the marks moved with it.
-fn trim(plain: String, marks: Vec<Mark>) -> (String, Vec<Mark>) {
+    // The cue's end closes what it left open, as players read it.
+    marks.extend(stack.iter().map(|_| Mark::Close {
+        at: plain.len(),
+        text: String::new(),
+    }));
     let lead = plain.len() - plain.trim_start().len();
     let trimmed = plain.trim().to_owned();
-    let at = |p: usize| p.saturating_sub(lead).min(trimmed.len());
     let marks = marks
         .into_iter()
-        .map(|mark| match mark {
-            Mark::Span { range, open, close } => Mark::Span {
-                range: at(range.start)..at(range.end),
-                open,
-                close,
-            },
-            Mark::Point { at: p, text } => Mark::Point { at: at(p), text },
-            Mark::Space { at: p, text } => Mark::Space { at: at(p), text },
-        })
+        .map(|m| moved(m, |at| at.saturating_sub(lead).min(trimmed.len())))
         .collect();
     (trimmed, marks)
 }
@@ -897,12 +912,13 @@ fn skip_tags(mut line: &str) -> &str {
     line
 }
 
-/// The length of a dialogue dash at the start of `line`, with the spaces after it.
+/// The length of a dialogue dash at the start of `line`, with the spaces after it; a dash glued
+/// to its word may have tags between (`-<i>Pergi!</i>`).
 fn dash_len(line: &str) -> Option<usize> {
     let dash = line.chars().next().filter(|c| matches!(c, '-' | '–'))?;
     let rest = &line[dash.len_utf8()..];
     let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-    let after = rest[spaces..].chars().next()?;
+    let after = skip_tags(&rest[spaces..]).chars().next()?;
     (after.is_alphabetic() || (spaces > 0 && !after.is_whitespace()))
         .then_some(dash.len_utf8() + spaces)
 }
@@ -989,33 +1005,16 @@ fn visible_width(text: &str) -> usize {
 /// The unit as its own English: the marks written into the plain text where they were.
 fn identity(unit: &Marked) -> String {
     let mut out = String::new();
-    let boundaries = unit
-        .plain
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain([unit.plain.len()]);
-    for p in boundaries {
-        for mark in unit.marks.iter().rev() {
-            if let Mark::Span { range, close, .. } = mark {
-                if range.end == p && range.start < p {
-                    out.push_str(close);
-                }
-            }
+    let mut cursor = 0;
+    for mark in &unit.marks {
+        let at = mark.at().clamp(cursor, unit.plain.len());
+        out.push_str(&unit.plain[cursor..at]);
+        if !matches!(mark, Mark::Space { .. }) {
+            out.push_str(mark_text(mark));
         }
-        for mark in &unit.marks {
-            match mark {
-                Mark::Span { range, open, close } if range.start == p => {
-                    out.push_str(open);
-                    if range.is_empty() {
-                        out.push_str(close);
-                    }
-                }
-                Mark::Point { at, text } if *at == p => out.push_str(text),
-                _ => {}
-            }
-        }
-        out.extend(unit.plain[p..].chars().next());
+        cursor = at;
     }
+    out.push_str(&unit.plain[cursor..]);
     out
 }
 

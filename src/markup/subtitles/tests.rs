@@ -1,5 +1,6 @@
 use super::*;
-use crate::text::alignment::words as word_ranges;
+use crate::text::alignment::{words as word_ranges, WordAlignment};
+use crate::text::inline::transfer;
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -27,11 +28,17 @@ fn point(at: usize, text: &str) -> Mark {
     }
 }
 
-fn span(range: std::ops::Range<usize>, open: &str, close: &str) -> Mark {
-    Mark::Span {
-        range,
-        open: open.to_owned(),
-        close: close.to_owned(),
+fn open(at: usize, text: &str) -> Mark {
+    Mark::Open {
+        at,
+        text: text.to_owned(),
+    }
+}
+
+fn close(at: usize, text: &str) -> Mark {
+    Mark::Close {
+        at,
+        text: text.to_owned(),
     }
 }
 
@@ -42,9 +49,16 @@ fn marked(plain: &str, marks: Vec<Mark>) -> Marked {
     }
 }
 
-/// Every unit rendered as its own translation.
+/// Every unit rendered as its own translation by the identity alignment.
 fn untranslated(subtitles: &Subtitles) -> Vec<String> {
-    subtitles.units().iter().map(identity).collect()
+    subtitles
+        .units()
+        .iter()
+        .map(|u| {
+            let n = word_ranges(&u.plain).len();
+            transfer(u, &u.plain, &WordAlignment::identity(n))
+        })
+        .collect()
 }
 
 #[test]
@@ -65,9 +79,10 @@ fn srt_units_are_sentences_over_cues_with_their_styling_as_marks() {
             marked(
                 italic,
                 vec![
-                    span(0..italic.len(), "<i>", "</i>"),
+                    open(0, "<i>"),
                     point(cut1, CUE_BREAK),
                     point(cut2, CUE_BREAK),
+                    close(italic.len(), "</i>"),
                 ]
             ),
             marked("Kamu mau ke mana?", vec![]),
@@ -76,18 +91,19 @@ fn srt_units_are_sentences_over_cues_with_their_styling_as_marks() {
                 "Aku tidak pernah melupakan hari itu.",
                 vec![
                     point(0, "{\\an8}"),
-                    span(0..16, "<i>", ""),
+                    open(0, "<i>"),
+                    close(16, ""),
                     point(16, CUE_BREAK),
                     point(36, "</i>"),
                 ]
             ),
             marked(
                 "[musik]",
-                vec![span(0..7, "<font color=\"#ffff00\">", "</font>")]
+                vec![open(0, "<font color=\"#ffff00\">"), close(7, "</font>")]
             ),
             marked(
                 "Dia datang terlambat lagi.",
-                vec![span(0..3, "<b>", "</b>")]
+                vec![open(0, "<b>"), close(3, "</b>")]
             ),
             marked("Berhenti!", vec![]),
         ]
@@ -102,28 +118,35 @@ fn vtt_units_decode_entities_and_merge_reopened_tags() {
     assert_eq!(
         subtitles.units(),
         [
-            marked("Selamat pagi, Pak Budi.", vec![span(0..23, "<v Rina>", "")]),
+            marked(
+                "Selamat pagi, Pak Budi.",
+                vec![open(0, "<v Rina>"), close(23, "")]
+            ),
             marked(
                 budi,
                 vec![
-                    span(0..budi.len(), "<v.loud Budi>", ""),
-                    point(26, CUE_BREAK)
+                    open(0, "<v.loud Budi>"),
+                    point(26, CUE_BREAK),
+                    close(budi.len(), ""),
                 ]
             ),
             marked(
                 harga,
                 vec![
-                    span(0..16, "<c.kuning>", "</c>"),
-                    span(17..57, "<c.kuning>", "</c>"),
+                    open(0, "<c.kuning>"),
+                    close(16, "</c>"),
+                    open(17, "<c.kuning>"),
                     point(32, CUE_BREAK),
                     point(45, CUE_BREAK),
+                    close(57, "</c>"),
                 ]
             ),
             marked(
                 "Breaking news dari Jakarta.",
                 vec![
                     point(0, "<00:00:16.500>"),
-                    span(0..13, "<lang en>", "</lang>"),
+                    open(0, "<lang en>"),
+                    close(13, "</lang>"),
                     point(14, "<00:00:17.500>"),
                 ]
             ),
@@ -131,7 +154,7 @@ fn vtt_units_decode_entities_and_merge_reopened_tags() {
             marked("Ya, <sungguh>.", vec![]),
             marked(
                 "Hujan turun sepanjang malam.",
-                vec![span(0..28, "<i>", "</i>"), point(11, CUE_BREAK)]
+                vec![open(0, "<i>"), point(11, CUE_BREAK), close(28, "</i>")]
             ),
         ]
     );
@@ -355,63 +378,17 @@ fn a_unit_spans_at_most_max_cues() {
     assert_eq!(breaks, [MAX_CUES, 6 - MAX_CUES]);
 }
 
-/// The unit's marks carried into English words: word i of the plain becomes `english(i)` at
-/// position `order[i]`, and each mark follows the words it touched, as a transfer by that
-/// alignment would place it.
+/// The unit transferred into English words by an alignment: word i of the plain becomes
+/// `english(i)`, at position i, or at the mirrored position when `reverse`.
 fn transferred(unit: &Marked, english: &dyn Fn(usize) -> String, reverse: bool) -> String {
-    let ranges = word_ranges(&unit.plain);
-    let n = ranges.len();
+    let n = word_ranges(&unit.plain).len();
     let to = |i: usize| if reverse { n - 1 - i } else { i };
-    let mut new_words = vec![String::new(); n];
+    let mut words = vec![String::new(); n];
     for i in 0..n {
-        new_words[to(i)] = english(i);
+        words[to(i)] = english(i);
     }
-    let mut starts = Vec::new();
-    let mut plain = String::new();
-    for w in &new_words {
-        if !plain.is_empty() {
-            plain.push(' ');
-        }
-        starts.push(plain.len());
-        plain.push_str(w);
-    }
-    let start = |i: usize| starts[i];
-    let end = |i: usize| starts[i] + new_words[i].len();
-    // The word a position belongs to: the one it ends, else the one it starts or is in.
-    let word_at = |p: usize| -> Option<(usize, bool)> {
-        if let Some(i) = ranges.iter().position(|r| r.end == p) {
-            return Some((i, true));
-        }
-        ranges.iter().position(|r| p < r.end).map(|i| (i, false))
-    };
-    let marks = unit
-        .marks
-        .iter()
-        .filter_map(|mark| match mark {
-            Mark::Span { range, open, close } => {
-                let inside: Vec<usize> = (0..n)
-                    .filter(|&i| ranges[i].start >= range.start && ranges[i].end <= range.end)
-                    .map(to)
-                    .collect();
-                let (&a, &b) = (inside.iter().min()?, inside.iter().max()?);
-                Some(Mark::Span {
-                    range: start(a)..end(b),
-                    open: open.clone(),
-                    close: close.clone(),
-                })
-            }
-            Mark::Point { at, text } => {
-                let (i, ends) = word_at(*at)?;
-                let at = if ends { end(to(i)) } else { start(to(i)) };
-                Some(Mark::Point {
-                    at,
-                    text: text.clone(),
-                })
-            }
-            Mark::Space { .. } => None,
-        })
-        .collect();
-    identity(&Marked { plain, marks })
+    let alignment = WordAlignment::new((0..n).map(|i| (i, to(i))).collect());
+    transfer(unit, &words.join(" "), &alignment)
 }
 
 /// Each close tag closes an open tag of its name in the same cue.
