@@ -118,6 +118,7 @@ enum Tok {
     Text(String),
     /// Index into [`Plan::pairs`].
     Open(usize),
+    /// A close tag of one of the unit's spans.
     Close(String),
     /// A point's text, or a tag written by the balancing.
     Other(String),

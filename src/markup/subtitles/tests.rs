@@ -615,3 +615,20 @@ fn a_speakers_lines_are_wrapped_under_the_dash() {
         "1\n00:00:01,000 --> 00:00:04,000\n- Have you eaten?\n- No.\n"
     );
 }
+
+#[test]
+fn a_sentence_over_three_italic_cues_through_transfer() {
+    let subtitles = Subtitles::parse(&data("film.srt"), SubtitleKind::Srt).unwrap();
+    let unit = &subtitles.units()[2];
+    let english = "According to the Minister of Public Works, the project cost more than twenty trillion rupiah.";
+    let alignment =
+        WordAlignment::monotone(word_ranges(&unit.plain).len(), word_ranges(english).len());
+    let mut all = untranslated(&subtitles);
+    all[2] = transfer(unit, english, &alignment);
+    let out = subtitles.render(&all);
+    assert!(out.contains(concat!(
+        "4\n00:00:09,500 --> 00:00:12,000\n<i>According to the Minister of</i>\n\n",
+        "5\n00:00:12,100 --> 00:00:14,800\n<i>Public Works, the project</i>\n\n",
+        "6\n00:00:14,900 --> 00:00:17,000\n<i>cost more than twenty trillion rupiah.</i>\n",
+    )));
+}
