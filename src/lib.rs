@@ -20,7 +20,8 @@
 //! - [`kernels`]: hand-written CPU code that knows nothing of Marian.
 //!
 //! Dependencies point down only: `cli → pipeline → text, search → marian → kernels`, with
-//! `files` and `device` below what uses them (checked by `tests/layout.rs`). [`Translator`] is
+//! `files` and `device` below what uses them, and `search → text` for the word alignment type
+//! ([`text::alignment::WordAlignment`]) alone (checked by `tests/layout.rs`). [`Translator`] is
 //! the library entry point.
 
 pub mod cli;
@@ -34,4 +35,4 @@ pub mod report;
 pub mod search;
 pub mod text;
 
-pub use search::translator::{TranslateOptions, Translator};
+pub use search::translator::{AlignedTranslation, TranslateOptions, Translator};
