@@ -87,6 +87,13 @@ pub enum InputFormat {
     /// Markdown documents, also from standard input: prose is translated, syntax, code and link
     /// targets are kept.
     Markdown,
+    /// HTML pages (`.html`/`.htm` files are read as HTML): text and alt/title attributes
+    /// translated, every other byte kept, inline tags carried onto the English words.
+    Html,
+    /// SubRip subtitles (`.srt` files are read as SRT): numbers and timings kept.
+    Srt,
+    /// WebVTT subtitles (`.vtt` files are read as WebVTT): timings, settings, NOTE/STYLE blocks kept.
+    Vtt,
     /// One sentence per line: exactly one output line per input line.
     Lines,
     /// JSON Lines: the `--field` of each object is translated as a document; other fields and the
@@ -201,6 +208,9 @@ impl From<InputFormat> for Format {
         match arg {
             InputFormat::Text => Format::Text,
             InputFormat::Markdown => Format::Markdown,
+            InputFormat::Html => Format::Html,
+            InputFormat::Srt => Format::Srt,
+            InputFormat::Vtt => Format::Vtt,
             InputFormat::Lines => Format::Lines,
             InputFormat::Jsonl => Format::Jsonl,
         }
@@ -253,7 +263,7 @@ impl TranslateArgs {
         }
         let tree = self.inputs.len() > 1 || self.inputs.iter().any(|p| p.is_dir());
         let job = if tree {
-            if !matches!(self.input_format, InputFormat::Text | InputFormat::Markdown) {
+            if matches!(self.input_format, InputFormat::Lines | InputFormat::Jsonl) {
                 match self.inputs.as_slice() {
                     [dir] => bail!("{}: is a directory; --input-format lines and jsonl take one file", dir.display()),
                     _ => bail!("--input-format lines and jsonl take one file; several inputs are translated as text"),

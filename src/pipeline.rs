@@ -26,11 +26,14 @@ use crate::marian::layers::Quantize;
 use crate::report::{Report, Retry, Translation};
 use crate::search::step::StageTimes;
 use crate::search::translator::{TranslateOptions, Translator};
+use crate::text::alignment::WordAlignment;
 use crate::text::document::{Decision, Document, DocumentOptions};
 use crate::text::language;
-use crate::text::reassemble::{check_translation, reassemble};
+use crate::text::reassemble::check_translation;
 use crate::text::segment;
+use parsed::{Kind, Parsed};
 
+mod parsed;
 mod stream;
 
 pub use stream::DEFAULT_WINDOW;
@@ -60,6 +63,12 @@ pub enum Format {
     Text,
     /// Markdown documents: the syntax is kept.
     Markdown,
+    /// HTML pages: markup kept, prose translated whole with its inline tags put back.
+    Html,
+    /// SubRip subtitles: cues and timings kept.
+    Srt,
+    /// WebVTT subtitles: cues, timings, settings and blocks kept.
+    Vtt,
     /// One sentence per line.
     Lines,
     /// JSON Lines: one field of each object translated as a document.
@@ -211,9 +220,12 @@ fn run(config: &TranslateConfig) -> Result<Outcome> {
             let text = input.read_text()?;
             let engine = Engine::load(config)?;
             let start = Instant::now();
-            let markdown = config.format == Format::Markdown
-                || matches!(input, Input::File(p) if is_markdown(p));
-            let (english, sentences) = engine.document(&text, &input.name(), markdown)?;
+            let path = match input {
+                Input::File(p) => Some(p.as_path()),
+                _ => None,
+            };
+            let kind = Kind::of(config.format, path);
+            let (english, sentences) = engine.document(&text, &input.name(), kind)?;
             engine.summary(&format!("{sentences} sentences"), sentences, start);
             match output {
                 Some(path) => write_atomic(path, english.as_bytes())?,
@@ -306,13 +318,15 @@ struct Engine {
     /// `--report`, if asked for.
     report: Option<Report>,
     pass_through_foreign: bool,
+    /// `--input-format`: a document format it names applies to every file of a folder.
+    format: Format,
 }
 
 /// A parsed document waiting in the pool.
 struct Pending {
     output: PathBuf,
     name: String,
-    document: Document,
+    document: Parsed,
 }
 
 impl Engine {
@@ -342,6 +356,7 @@ impl Engine {
             quiet: config.quiet,
             report: config.report.as_deref().map(Report::new),
             pass_through_foreign: config.pass_through_foreign,
+            format: config.format,
         })
     }
 
@@ -358,12 +373,16 @@ impl Engine {
         }
     }
 
-    fn document_options(&self, markdown: bool) -> DocumentOptions {
+    fn document_options(&self) -> DocumentOptions {
         DocumentOptions {
-            markdown,
             pass_through_foreign: self.pass_through_foreign,
             ..DocumentOptions::default()
         }
+    }
+
+    /// Reads one input document as `kind`.
+    fn parse(&self, text: &str, kind: Kind, name: &str) -> Result<Parsed> {
+        Parsed::parse(text, kind, name, &self.document_options())
     }
 
     /// Something skipped on purpose, not a failure.
@@ -382,25 +401,54 @@ impl Engine {
         }
     }
 
-    fn run_model(&self, inputs: &[&str], name: &str) -> Result<Vec<String>> {
-        self.translator
-            .translate_with(inputs, &self.opts, &mut |n| self.progress.advance(n as u64))
-            .map_err(|e| anyhow!("{name}: {e:#}"))
+    /// The model's English for `inputs`, with word alignments when `aligned`; `progress` counts
+    /// the sentences on the bar.
+    fn run_model(
+        &self,
+        inputs: &[&str],
+        opts: &TranslateOptions,
+        name: &str,
+        aligned: bool,
+        progress: bool,
+    ) -> Result<Vec<(String, Option<WordAlignment>)>> {
+        let mut done = |n: usize| {
+            if progress {
+                self.progress.advance(n as u64)
+            }
+        };
+        let out = if aligned {
+            self.translator
+                .translate_aligned_with(inputs, opts, &mut done)
+                .map(|v| v.into_iter().map(|a| (a.text, Some(a.alignment))).collect())
+        } else {
+            self.translator
+                .translate_with(inputs, opts, &mut done)
+                .map(|v| v.into_iter().map(|t| (t, None)).collect())
+        };
+        out.map_err(|e| anyhow!("{name}: {e:#}"))
     }
 
     /// Translates `inputs` and checks each translation. With `retry`, one that ran on (a loop,
     /// or far longer than its source) is translated again by greedy search with repeated
     /// trigrams blocked, and the second translation replaces the first only if it has no
-    /// warning at all; every other translation is the model's exact output.
-    fn translate(&self, inputs: &[&str], name: &str, retry: bool) -> Result<Vec<Translation>> {
-        let english = self.run_model(inputs, name)?;
+    /// warning at all; every other translation is the model's exact output. With `aligned`,
+    /// each comes with its word alignment.
+    fn translate(
+        &self,
+        inputs: &[&str],
+        name: &str,
+        retry: bool,
+        aligned: bool,
+    ) -> Result<Vec<Translation>> {
+        let english = self.run_model(inputs, &self.opts, name, aligned, true)?;
         let mut out: Vec<Translation> = inputs
             .iter()
             .zip(english)
-            .map(|(source, text)| Translation {
+            .map(|(source, (text, alignment))| Translation {
                 warning: check_translation(source, &text),
                 text,
                 retry: None,
+                alignment,
             })
             .collect();
         let again: Vec<usize> = (0..out.len())
@@ -413,14 +461,12 @@ impl Engine {
         opts.decode.num_beams = 1;
         opts.decode.no_repeat_ngram_size = RETRY_NO_REPEAT_NGRAM;
         let sources: Vec<&str> = again.iter().map(|&i| inputs[i]).collect();
-        let second = self
-            .translator
-            .translate_with(&sources, &opts, &mut |_| {})
-            .map_err(|e| anyhow!("{name}: {e:#}"))?;
-        for (&i, text) in again.iter().zip(second) {
+        let second = self.run_model(&sources, &opts, name, aligned, false)?;
+        for (&i, (text, alignment)) in again.iter().zip(second) {
             let t = &mut out[i];
             if check_translation(inputs[i], &text).is_none() {
-                (t.text, t.warning, t.retry) = (text, None, Some(Retry::Kept));
+                (t.text, t.warning, t.retry, t.alignment) =
+                    (text, None, Some(Retry::Kept), alignment);
             } else {
                 t.retry = Some(Retry::Rejected);
             }
@@ -430,7 +476,7 @@ impl Engine {
 
     /// Translates documents together (their inputs share batches) and returns each one's English,
     /// warning about suspicious outputs under each document's name.
-    fn reassembled(&self, documents: &[(&str, &Document)], name: &str) -> Result<Vec<String>> {
+    fn reassembled(&self, documents: &[(&str, &Parsed)], name: &str) -> Result<Vec<String>> {
         let mut shown = Warned::default();
         let out = self.reassembled_counting(documents, name, None, &mut shown)?;
         if let Some((last, _)) = documents.last() {
@@ -444,35 +490,41 @@ impl Engine {
     /// each document's line in the input when the documents are JSON Lines fields.
     fn reassembled_counting(
         &self,
-        documents: &[(&str, &Document)],
+        documents: &[(&str, &Parsed)],
         name: &str,
         lines: Option<&[usize]>,
         shown: &mut Warned,
     ) -> Result<Vec<String>> {
+        // Alignments cost a little speed: asked for only where markup needs them.
+        let aligned = documents.iter().any(|(_, p)| p.needs_alignment());
         let inputs: Vec<&str> = documents
             .iter()
-            .flat_map(|(_, d)| d.model_inputs().iter().map(String::as_str))
+            .flat_map(|(_, p)| p.documents())
+            .flat_map(|d| d.model_inputs().iter().map(String::as_str))
             .collect();
-        let translations = self.translate(&inputs, name, true)?;
+        let translations = self.translate(&inputs, name, true, aligned)?;
         let mut rest = translations.as_slice();
         let mut out = Vec::with_capacity(documents.len());
-        for (k, (doc_name, document)) in documents.iter().enumerate() {
-            let (mine, tail) = rest.split_at(document.model_inputs().len());
+        for (k, (doc_name, parsed)) in documents.iter().enumerate() {
             let line = lines.map(|l| l[k]);
-            if let Some(report) = &self.report {
-                report.document(doc_name, document, mine, line);
-            }
-            for segment in document.segments() {
-                if let Decision::Translated { input } = segment.decision {
-                    shown.warn(self, doc_name, line.unwrap_or(segment.line), &mine[input]);
+            let mut per_document = Vec::new();
+            for document in parsed.documents() {
+                let (mine, tail) = rest.split_at(document.model_inputs().len());
+                if let Some(report) = &self.report {
+                    report.document(doc_name, document, mine, line);
                 }
+                for segment in document.segments() {
+                    if let Decision::Translated { input } = segment.decision {
+                        shown.warn(self, doc_name, line.unwrap_or(segment.line), &mine[input]);
+                    }
+                }
+                per_document.push(mine);
+                rest = tail;
             }
             if documents.get(k + 1).is_some_and(|next| next.0 != *doc_name) {
                 shown.finish(self, doc_name);
             }
-            let english: Vec<String> = mine.iter().map(|t| t.text.clone()).collect();
-            out.push(reassemble(document, &english));
-            rest = tail;
+            out.push(parsed.english(&per_document));
         }
         Ok(out)
     }
@@ -532,7 +584,7 @@ impl Engine {
             .map(|(l, _)| l.content())
             .collect();
         self.progress.grow(units.len() as u64);
-        let mut translations = self.translate(&units, name, false)?.into_iter();
+        let mut translations = self.translate(&units, name, false, false)?.into_iter();
         let mut out = String::new();
         for (k, (line, foreign)) in window.iter().zip(&foreign).enumerate() {
             let source = line.content();
@@ -563,10 +615,10 @@ impl Engine {
         Ok((out, units.len()))
     }
 
-    /// Text mode for one document.
-    fn document(&self, text: &str, name: &str, markdown: bool) -> Result<(String, usize)> {
-        let document = Document::parse(text, &self.document_options(markdown));
-        let n = document.model_inputs().len();
+    /// One document of any kind but lines.
+    fn document(&self, text: &str, name: &str, kind: Kind) -> Result<(String, usize)> {
+        let document = self.parse(text, kind, name)?;
+        let n = inputs_of(&document);
         self.progress.start(n as u64);
         let mut english = self.reassembled(&[(name, &document)], name)?;
         Ok((english.pop().unwrap_or_default(), n))
@@ -596,7 +648,7 @@ impl Engine {
                 .map_err(|e| anyhow!("{name}: line {number}: invalid JSON ({e})"))?;
             match value.get(field) {
                 Some(serde_json::Value::String(s)) => {
-                    documents.push(Document::parse(s, &self.document_options(false)));
+                    documents.push(Parsed::Text(Document::parse(s, &self.document_options())));
                     numbers.push(number);
                     objects.push(Some(value));
                 }
@@ -604,12 +656,9 @@ impl Engine {
                 None => objects.push(None),
             }
         }
-        let count = documents
-            .iter()
-            .map(|d| d.model_inputs().len())
-            .sum::<usize>();
+        let count = documents.iter().map(inputs_of).sum::<usize>();
         self.progress.grow(count as u64);
-        let named: Vec<(&str, &Document)> = documents.iter().map(|d| (name, d)).collect();
+        let named: Vec<(&str, &Parsed)> = documents.iter().map(|d| (name, d)).collect();
         let mut english = self
             .reassembled_counting(&named, name, Some(&numbers), shown)?
             .into_iter();
@@ -638,14 +687,14 @@ impl Engine {
         let mut pool: Vec<Pending> = Vec::new();
         let mut pooled = 0;
         for file in &plan.work {
-            match read_file(&file.source) {
-                Ok(text) => {
-                    let document =
-                        Document::parse(&text, &self.document_options(is_markdown(&file.source)));
-                    pooled += document.model_inputs().len();
+            let name = file.source.display().to_string();
+            let kind = Kind::of(self.format, Some(&file.source));
+            match read_file(&file.source).and_then(|text| self.parse(&text, kind, &name)) {
+                Ok(document) => {
+                    pooled += inputs_of(&document);
                     pool.push(Pending {
                         output: file.output.clone(),
-                        name: file.source.display().to_string(),
+                        name,
                         document,
                     });
                 }
@@ -673,12 +722,9 @@ impl Engine {
 
     /// Translates the pooled documents together and writes each; returns (written, failed).
     fn flush(&self, pool: &mut Vec<Pending>, sentences: &mut usize) -> (usize, usize) {
-        let count = pool
-            .iter()
-            .map(|p| p.document.model_inputs().len())
-            .sum::<usize>();
+        let count = pool.iter().map(|p| inputs_of(&p.document)).sum::<usize>();
         self.progress.grow(count as u64);
-        let named: Vec<(&str, &Document)> = pool
+        let named: Vec<(&str, &Parsed)> = pool
             .iter()
             .map(|p| (p.name.as_str(), &p.document))
             .collect();
@@ -704,7 +750,7 @@ impl Engine {
             match result.and_then(|text| write_atomic(&p.output, text.as_bytes())) {
                 Ok(()) => {
                     written += 1;
-                    *sentences += p.document.model_inputs().len();
+                    *sentences += inputs_of(&p.document);
                 }
                 Err(e) => {
                     self.failure(&format!("{e:#}"));
@@ -777,10 +823,13 @@ fn settings(c: &TranslateConfig) -> String {
     )
 }
 
-/// `.md` and `.markdown` files are Markdown: syntax, code and link targets stay as they are.
-fn is_markdown(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+/// The number of model inputs of a parsed document.
+fn inputs_of(document: &Parsed) -> usize {
+    document
+        .documents()
+        .iter()
+        .map(|d| d.model_inputs().len())
+        .sum()
 }
 
 /// `time per stage: encoder 1.20 s (5%), …`; what the model's stages do not account for of

@@ -7,7 +7,9 @@
 //! `output` (what was written for it), `decision` (`translated`, `passed-through`, `label`,
 //! `protected`), `language` (for `passed-through`), `warnings` (a list, see
 //! [`crate::text::reassemble::check_translation`]) and, for a translation that ran on and was
-//! translated again with repetition blocked, `retry` (`kept` or `rejected`).
+//! translated again with repetition blocked, `retry` (`kept` or `rejected`); and, where the run
+//! carried markup by word alignment (HTML, subtitles, Markdown with inline syntax), `alignment`
+//! in Pharaoh format (`0-0 1-2`: source word, English word, counted from 0 over whitespace).
 //!
 //! The report is held in memory and written atomically when the run ends, so that a failed run
 //! leaves no half report.
@@ -19,6 +21,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use crate::files::write_atomic;
+use crate::text::alignment::WordAlignment;
 use crate::text::document::{Decision, Document};
 use crate::text::reassemble::Warning;
 
@@ -34,6 +37,8 @@ pub struct Translation {
     pub text: String,
     pub warning: Option<Warning>,
     pub retry: Option<Retry>,
+    /// Word alignment of the source with `text`, when the run asked the model for one.
+    pub alignment: Option<WordAlignment>,
 }
 
 /// The outcome of translating a segment again because its first translation ran on.
@@ -113,6 +118,9 @@ impl Report {
             "file": file, "line": line, "source": source, "output": translation.text,
             "decision": "translated", "warnings": warnings,
         });
+        if let Some(alignment) = &translation.alignment {
+            entry["alignment"] = json!(alignment.pharaoh());
+        }
         if let Some(retry) = translation.retry {
             entry["retry"] = json!(match retry {
                 Retry::Kept => "kept",

@@ -4,6 +4,7 @@ mod cli;
 mod documents;
 mod files;
 mod layout;
+mod markup;
 mod model_faults;
 mod news;
 mod parity;
