@@ -13,8 +13,8 @@
 //! - [`files`]: inputs read and checked as text, outputs written whole, a run planned first.
 //! - [`text`]: documents as text (no tensors): segmentation, protected spans, labels, Markdown,
 //!   reassembly.
-//! - [`markup`]: formats whose prose carries inline markup (subtitles), read into units for
-//!   `text` and written back.
+//! - [`markup`]: formats whose prose carries inline markup (HTML pages, SRT and WebVTT
+//!   subtitles), read into units of prose for `text` and written back around their translations.
 //! - [`search`]: batches, greedy and beam search, and the [`Translator`].
 //! - [`marian`]: the model as the hub publishes it: files, config, tokenizer, weights, graph.
 //! - [`kernels`]: hand-written CPU code that knows nothing of Marian.

@@ -1,8 +1,13 @@
-//! Document formats whose prose carries inline markup: each run of prose goes to the text path as
-//! a [`crate::text::inline::Marked`], and every byte around it is kept. `subtitles` reads SubRip
-//! and WebVTT.
+//! Document formats whose prose carries inline markup: each is read into runs of prose as
+//! [`crate::text::inline::Marked`] (plain text and the markup taken out of it), which the text
+//! path translates, and written back with every byte that is not translated text copied from the
+//! source.
+//!
+//! - [`html`]: HTML pages.
+//! - [`subtitles`]: SubRip and WebVTT.
 //!
 //! This folder knows the formats' syntax and nothing of models or files: its inputs and outputs
-//! are strings, and the translation of the prose is the text path's business.
+//! are strings.
 
+pub mod html;
 pub mod subtitles;
