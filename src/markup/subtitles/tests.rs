@@ -1,6 +1,7 @@
 use super::*;
 use crate::text::alignment::{words as word_ranges, WordAlignment};
-use crate::text::inline::transfer;
+use crate::text::document::DocumentOptions;
+use crate::text::inline::{self, transfer};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -49,16 +50,9 @@ fn marked(plain: &str, marks: Vec<Mark>) -> Marked {
     }
 }
 
-/// Every unit rendered as its own translation by the identity alignment.
+/// Every unit through the text path with each model input as its own translation.
 fn untranslated(subtitles: &Subtitles) -> Vec<String> {
-    subtitles
-        .units()
-        .iter()
-        .map(|u| {
-            let n = word_ranges(&u.plain).len();
-            transfer(u, &u.plain, &WordAlignment::identity(n))
-        })
-        .collect()
+    inline::untranslated(subtitles.units(), &DocumentOptions::default())
 }
 
 #[test]
@@ -481,9 +475,43 @@ fn arbitrary_english_keeps_the_cues_timings_and_lines() {
                     .collect();
                 let out = subtitles.render(&rendered);
                 assert_same_structure(&subtitles, &out, kind);
+                let out = subtitles.render(&through_the_text_path(&subtitles, &english, reverse));
+                assert_same_structure(&subtitles, &out, kind);
             }
         }
     }
+}
+
+/// Each unit through the text path as the pipeline takes it: its model inputs translated word
+/// for word by `english`, in the mirrored order when `reverse`, and rendered by that alignment.
+fn through_the_text_path(
+    subtitles: &Subtitles,
+    english: &dyn Fn(usize) -> String,
+    reverse: bool,
+) -> Vec<String> {
+    let docs = inline::documents(subtitles.units(), &DocumentOptions::default());
+    subtitles
+        .units()
+        .iter()
+        .zip(&docs)
+        .map(|(unit, doc)| {
+            let translations: Vec<(String, WordAlignment)> = doc
+                .model_inputs()
+                .iter()
+                .map(|input| {
+                    let n = word_ranges(input).len();
+                    let to = |i: usize| if reverse { n - 1 - i } else { i };
+                    let mut words = vec![String::new(); n];
+                    for i in 0..n {
+                        words[to(i)] = english(i);
+                    }
+                    let alignment = WordAlignment::new((0..n).map(|i| (i, to(i))).collect());
+                    (words.join(" "), alignment)
+                })
+                .collect();
+            inline::render(unit, doc, &translations)
+        })
+        .collect()
 }
 
 #[rustfmt::skip]
@@ -585,6 +613,8 @@ proptest! {
         if let Ok(subtitles) = Subtitles::parse(&source, kind) {
             let english = |i: usize| ENGLISH[(i * 3 + shift) % ENGLISH.len()].to_owned();
             let rendered: Vec<String> = subtitles.units().iter().map(|u| transferred(u, &english, reverse)).collect();
+            assert_same_structure(&subtitles, &subtitles.render(&rendered), kind);
+            let rendered = through_the_text_path(&subtitles, &english, reverse);
             assert_same_structure(&subtitles, &subtitles.render(&rendered), kind);
         }
     }
