@@ -16,7 +16,7 @@
 #    writes its outputs near the end, so usually 2 and 0), that shards 0, 2 and 3 touched nothing, and that
 #    the output equals a single-machine run byte for byte.
 # 4. A line file of 4,000 lines as a 4-task array: the check job merges the shards with `terjemah merge`;
-#    task 2 is cancelled 1 s into its run, the array resubmitted (the killed shard resumes from its
+#    task 2 (checkpointing every 10 lines) is cancelled at its first checkpoint, the array resubmitted (the killed shard resumes from its
 #    checkpoint), and the merged output must equal a single-machine `--input-format lines` run byte for byte.
 # About a minute on 2 cores with the fixture model.
 # Daemons are stopped on exit; the temp folder is removed if all passed. Prints PASS/FAIL lines; exits 1 on any failure.
@@ -202,32 +202,34 @@ same_tree "$work/ref2" "$out2" && pass "output after kill and resubmit equals th
     || { fail "output after kill and resubmit differs"; diff -r -x '.terjemah-shard-*' "$work/ref2" "$out2" | head; }
 
 # --- 3. a line file: 4 shards of line ranges, merged by the check job; one killed and resumed ----------
-# 4,000 lines, 1,000 per shard: long enough that a task is still translating 1 s in. A killed shard keeps
-# its partial output and checkpoint and goes on from there when the array is resubmitted.
+# 4,000 lines, 1,000 per shard, checkpointed every 10 lines. Task 2 is cancelled as soon as its first
+# checkpoint exists: an event, not a clock, so a fast machine cannot finish the shard before the kill
+# (a 1 s timer missed once). A killed shard keeps its partial output and checkpoint and goes on from
+# there when the array is resubmitted.
 lines=$work/corpus.id
 sed -n '1,4000p' data/tatoeba.id >"$lines"
+args3="$args --window 10"
 "$bin" translate "$lines" --input-format lines -o "$work/ref3.en" --model-dir "$model" $args || die "reference run 3"
 out3=$work/out3/corpus.en
-read -r array check < <(submit "$lines" "$out3") || die "sbatch 4"
-killed="" since=""
-for ((t = 0; t < 1500; t++)); do
-    st=$(squeue -h -j "${array}_2" -o %T 2>/dev/null)
-    [[ $st == RUNNING && -z $since ]] && since=$(date +%s%N)
-    if [[ $st == RUNNING ]] && (($(date +%s%N) - since >= 1000000000)); then
+checkpoint=$work/out3/.corpus.en.shard-2-of-4.terjemah-checkpoint
+read -r array check < <(args=$args3 submit "$lines" "$out3") || die "sbatch 4"
+killed=""
+for ((t = 0; t < 15000; t++)); do
+    if [[ -f $checkpoint ]]; then
         scancel "${array}_2" && killed=yes
         break
     fi
-    [[ -z $st && -n $since ]] && break
-    sleep 0.1
+    [[ -f $work/out3/.corpus.en.shard-2-of-4.done ]] && break
+    sleep 0.02
 done
-[[ $killed == yes ]] && pass "line file: scancel ${array}_2 1 s into its run" \
-    || fail "line file: task ${array}_2 finished before it could be killed"
+[[ $killed == yes ]] && pass "line file: scancel ${array}_2 at its first checkpoint" \
+    || fail "line file: task ${array}_2 finished (or never checkpointed) before it could be killed"
 wait_jobs "$array" 300 || { squeue; die "array $array still queued after 300 s"; }
 wait_jobs "$check" 3 || { scancel "$check"; sleep 1; }
 [[ ! -f $out3 ]] && pass "line file: no merged output after the kill" || fail "line file: merged output after a kill"
 ls "$work/out3" | grep -q '^corpus.en.shard-2-of-4$' && fail "line file: killed shard's output is complete" \
     || pass "line file: killed shard left no complete output"
-read -r array2 check2 < <(submit "$lines" "$out3") || die "sbatch 5"
+read -r array2 check2 < <(args=$args3 submit "$lines" "$out3") || die "sbatch 5"
 wait_jobs "$array2,$check2" 300 || { squeue; die "jobs $array2/$check2 still queued after 300 s"; }
 cs=$(job_state "$check2")
 [[ $cs == "JobState=COMPLETED ExitCode=0:0 " ]] && pass "line file: resubmitted, merge job: $cs" \

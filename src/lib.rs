@@ -13,14 +13,15 @@
 //! - [`files`]: inputs read and checked as text, outputs written whole, a run planned first.
 //! - [`text`]: documents as text (no tensors): segmentation, protected spans, labels, Markdown,
 //!   reassembly.
-//! - [`markup`]: formats whose prose carries inline markup (HTML), read into units of prose and
-//!   written back around their translations.
+//! - [`markup`]: formats whose prose carries inline markup (HTML pages, SRT and WebVTT
+//!   subtitles), read into units of prose for `text` and written back around their translations.
 //! - [`search`]: batches, greedy and beam search, and the [`Translator`].
 //! - [`marian`]: the model as the hub publishes it: files, config, tokenizer, weights, graph.
 //! - [`kernels`]: hand-written CPU code that knows nothing of Marian.
 //!
 //! Dependencies point down only: `cli → pipeline → text, search → marian → kernels`, with
-//! `files` and `device` below what uses them (checked by `tests/layout.rs`). [`Translator`] is
+//! `files` and `device` below what uses them, and `search → text` for the word alignment type
+//! ([`text::alignment::WordAlignment`]) alone (checked by `tests/layout.rs`). [`Translator`] is
 //! the library entry point.
 
 pub mod cli;
@@ -34,4 +35,4 @@ pub mod report;
 pub mod search;
 pub mod text;
 
-pub use search::translator::{TranslateOptions, Translator};
+pub use search::translator::{AlignedTranslation, TranslateOptions, Translator};

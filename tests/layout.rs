@@ -13,7 +13,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("markup", &["text"]),
     ("device", &[]),
     ("marian", &["kernels", "files"]),
-    ("search", &["marian", "kernels"]),
+    // text: the WordAlignment that search::align fills in.
+    ("search", &["marian", "kernels", "text"]),
     ("report", &["text", "files"]),
     (
         "pipeline",

@@ -367,3 +367,150 @@ fn cache_reorders_follow_each_rows_history() {
     // And the histories matter: a row with another history differs.
     assert!(!close(&third[1], &third[2]));
 }
+
+/// Cross-attention rows and word alignments against transformers' (`attention.jsonl`, from
+/// `scripts/make_goldens.py --only attention`): greedy and beam 4, in padded batches.
+#[test]
+fn attention_and_word_alignment_match_transformers() {
+    let t = load(fixture());
+    let rows = golden("attention.jsonl");
+    let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+    let sources: Vec<Vec<u32>> = rows.iter().map(|r| ids(&r["ids"])).collect();
+    for (text, source) in texts.iter().zip(&sources) {
+        assert_eq!(t.tokenizer().encode(text).unwrap(), *source);
+    }
+    let layer = rows[0]["layer"].as_u64().unwrap() as usize;
+    let (mut close_rows, mut all_rows, mut same_alignments, mut worst) = (0, 0, 0, 0f32);
+    for (key, beams) in [("greedy", 1), ("beam4", 4)] {
+        // Batches of a few sentences of different lengths: padded rows.
+        let opts = options(&t, beams, 120);
+        assert_eq!(
+            opts.alignment_layer, None,
+            "the default is the penultimate layer"
+        );
+        let got = t
+            .translate_ids_attending(&sources, &opts, &mut |_| {})
+            .unwrap();
+        let aligned = t
+            .translate_aligned_with(&texts, &opts, &mut |_| {})
+            .unwrap();
+        for ((row, g), a) in rows.iter().zip(&got).zip(&aligned) {
+            assert_eq!(g.ids, ids(&row[key]), "{key} ids of {:?}", row["text"]);
+            assert_eq!(a.text, row[format!("{key}_text")].as_str().unwrap());
+            let want = row[format!("{key}_attention")].as_array().unwrap();
+            assert_eq!(g.attention.len(), want.len());
+            for (got_row, want_row) in g.attention.iter().zip(want) {
+                let want_row: Vec<f32> = (want_row.as_array().unwrap().iter())
+                    .map(|x| x.as_f64().unwrap() as f32)
+                    .collect();
+                assert_eq!(got_row.len(), want_row.len());
+                let diff =
+                    (got_row.iter().zip(&want_row)).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                worst = worst.max(diff);
+                all_rows += 1;
+                close_rows += usize::from(diff <= 1e-4);
+            }
+            let pairs: Vec<(usize, usize)> = (row[format!("{key}_alignment")].as_array())
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    let p = ids(p);
+                    (p[0] as usize, p[1] as usize)
+                })
+                .collect();
+            assert!(!pairs.is_empty(), "{key}: {:?} aligns nothing", row["text"]);
+            if a.alignment.pairs == pairs {
+                same_alignments += 1;
+            } else {
+                println!(
+                    "{key} alignment differs for {:?}:\n  got  {}\n  want {pairs:?}",
+                    row["text"],
+                    a.alignment.pharaoh()
+                );
+            }
+        }
+    }
+    let total = 2 * rows.len();
+    println!(
+        "attention parity (layer {layer}): {close_rows}/{all_rows} rows within 1e-4 (largest \
+         difference {worst:.2e}), {same_alignments}/{total} word alignments identical"
+    );
+    assert_eq!(close_rows, all_rows, "largest difference {worst}");
+    assert_eq!(same_alignments, total);
+}
+
+#[test]
+fn alignments_do_not_depend_on_the_batch_and_texts_are_translate_withs() {
+    let t = load(fixture());
+    let rows = golden("generate.jsonl");
+    let mut texts: Vec<&str> = rows
+        .iter()
+        .take(40)
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    texts.insert(3, "");
+    texts.insert(7, "  ");
+    for beams in [1, 4] {
+        let batched = options(&t, beams, 4096);
+        let together = t
+            .translate_aligned_with(&texts, &batched, &mut |_| {})
+            .unwrap();
+        let alone = t
+            .translate_aligned_with(&texts, &options(&t, beams, 1), &mut |_| {})
+            .unwrap();
+        assert_eq!(together, alone, "beams {beams}");
+        let plain = t.translate_with(&texts, &batched, &mut |_| {}).unwrap();
+        let aligned: Vec<&str> = together.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(aligned, plain, "beams {beams}");
+        for i in [3, 7] {
+            assert_eq!(together[i], terjemah::AlignedTranslation::default());
+        }
+        // Every translation that has words is aligned.
+        for (text, a) in texts.iter().zip(&together) {
+            let has_words = !a.text.trim().is_empty();
+            assert_eq!(
+                !a.alignment.pairs.is_empty(),
+                has_words,
+                "{text:?} → {:?}",
+                a.text
+            );
+        }
+        // Every pair names a word of each side.
+        for (text, a) in texts.iter().zip(&together) {
+            let (sources, targets) = (
+                text.split_whitespace().count(),
+                a.text.split_whitespace().count(),
+            );
+            assert!(
+                a.alignment
+                    .pairs
+                    .iter()
+                    .all(|&(s, w)| s < sources && w < targets),
+                "{text:?} → {:?}: {}",
+                a.text,
+                a.alignment.pharaoh()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_alignment_layer_is_checked_against_the_model() {
+    let t = load(fixture());
+    let mut opts = t.options();
+    let sentence = ["Saya suka membaca buku."];
+    opts.alignment_layer = Some(1);
+    let last = t
+        .translate_aligned_with(&sentence, &opts, &mut |_| {})
+        .unwrap();
+    assert_eq!(last[0].text, t.translate(&sentence).unwrap()[0]);
+    opts.alignment_layer = Some(2);
+    let err = t
+        .translate_aligned_with(&sentence, &opts, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("alignment layer 2") && err.contains("has 2 layers"),
+        "{err}"
+    );
+}

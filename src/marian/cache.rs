@@ -1,6 +1,6 @@
 //! What a batch carries between decoding steps: the encoder side ([`Encoded`]: cross-attention
 //! keys and values, padding mask), the self-attention cache the search owns ([`DecoderCache`]),
-//! and a step's outputs ([`DecoderStates`], [`Logits`]). Beam search reorders and drops rows of
+//! and a step's outputs ([`DecoderStates`], [`Logits`], and [`CrossAttention`] when asked for). Beam search reorders and drops rows of
 //! both through `select`; on the CPU in f32 that renumbers rows instead of copying tensors.
 
 use anyhow::Result;
@@ -75,6 +75,22 @@ impl DecoderStates {
             .sum(candle_core::D::Minus1)?
             .to_vec1::<f32>()?;
         Ok(sums.iter().position(|s| !s.is_finite()))
+    }
+}
+
+/// A decoding step's cross-attention probabilities in one decoder layer, averaged over its
+/// heads: what each row's next token was computed from, over the batch's source positions.
+pub struct CrossAttention {
+    /// Row-major `(rows, width)`; padding positions have weight 0.
+    pub values: Vec<f32>,
+    /// The batch's padded source length, `</s>` included.
+    pub width: usize,
+}
+
+impl CrossAttention {
+    /// Row `r`'s probabilities over the padded source positions.
+    pub fn row(&self, r: usize) -> &[f32] {
+        &self.values[r * self.width..][..self.width]
     }
 }
 

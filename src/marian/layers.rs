@@ -330,6 +330,37 @@ impl Attention {
         let ctx = probs.matmul(v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&ctx)
     }
+
+    /// The attention probabilities of one query per row (`q` `(rows, 1, d_model)`, unscaled),
+    /// averaged over the heads: `(rows, len)` in f32. Through candle's matmul on every device,
+    /// since the one-query kernel of [`Attention::attend`] never writes its probabilities out;
+    /// `kv_rows` and `mask` are read as there.
+    pub(super) fn probabilities(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        mask: Option<&Tensor>,
+        kv_rows: KvRows,
+    ) -> Result<Tensor> {
+        let (k, mask) = match kv_rows {
+            KvRows::Mapped(rows) => {
+                let index = Tensor::new(rows, k.device())?;
+                let mask = mask.map(|m| m.index_select(&index, 0)).transpose()?;
+                (k.index_select(&index, 0)?, mask)
+            }
+            KvRows::Same => (k.clone(), mask.cloned()),
+            KvRows::History { .. } => {
+                anyhow::bail!("cross-attention keys are read by source row, not by history")
+            }
+        };
+        let q = self.split_heads(&(q * self.scale)?)?;
+        let mut scores = q.matmul(&k.t()?)?;
+        if let Some(mask) = &mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        let probs = candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?;
+        Ok(probs.mean(1)?.squeeze(1)?)
+    }
 }
 
 pub(super) struct EncoderLayer {

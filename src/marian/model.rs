@@ -18,7 +18,7 @@ use candle_nn::VarBuilder;
 
 use crate::marian::config::MarianConfig;
 
-use super::cache::{DecoderCache, DecoderStates, Encoded, History, Logits};
+use super::cache::{CrossAttention, DecoderCache, DecoderStates, Encoded, History, Logits};
 use super::cpu::{is_cpu_f32, with_cpu_f32};
 use super::layers::{
     add_norm, norm, sinusoidal_positions, Activation, Attention, DecoderLayer, EncoderLayer, Proj,
@@ -190,6 +190,11 @@ impl Marian {
         self.vocab
     }
 
+    /// Number of decoder layers.
+    pub fn decoder_layers(&self) -> usize {
+        self.decoder.len()
+    }
+
     /// Longest sequence the position table covers.
     pub fn max_positions(&self) -> usize {
         self.positions.dim(0).unwrap_or(0)
@@ -342,7 +347,40 @@ impl Marian {
         encoded: &Encoded,
         cache: &mut DecoderCache,
     ) -> Result<DecoderStates> {
+        Ok(self.decode_layers(tokens, encoded, cache, None)?.0)
+    }
+
+    /// [`Marian::decode_hidden`], with the cross-attention probabilities of decoder layer `layer`
+    /// averaged over its heads (one more small matmul for that layer).
+    pub fn decode_hidden_attending(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+        layer: usize,
+    ) -> Result<(DecoderStates, CrossAttention)> {
+        anyhow::ensure!(
+            layer < self.decoder.len(),
+            "decoder layer {layer} asked for, of {}",
+            self.decoder.len()
+        );
+        let (states, probs) = self.decode_layers(tokens, encoded, cache, Some(layer))?;
+        let probs = probs.ok_or_else(|| anyhow::anyhow!("no attention from layer {layer}"))?;
+        let width = probs.dim(1)?;
+        let values = probs.flatten_all()?.to_vec1::<f32>()?;
+        Ok((states, CrossAttention { values, width }))
+    }
+
+    /// The decoder layers, and the cross-attention probabilities of layer `attending` if given.
+    fn decode_layers(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+        attending: Option<usize>,
+    ) -> Result<(DecoderStates, Option<Tensor>)> {
         let mut h = self.embed_tokens(tokens, (tokens.len(), 1), cache.len)?;
+        let mut probs = None;
         for (i, layer) in self.decoder.iter().enumerate() {
             let (q, k, v) = layer.attn.queries_keys_values(&h)?;
             let (k, v) = cache.append(i, &k, &v)?;
@@ -356,6 +394,14 @@ impl Marian {
             h = add_norm(&layer.attn_norm, &h, &a)?;
             let (ck, cv) = &encoded.cross[i];
             let q = layer.cross.queries(&h)?;
+            if attending == Some(i) {
+                probs = Some(layer.cross.probabilities(
+                    &q,
+                    ck,
+                    encoded.mask.as_ref(),
+                    encoded.kv_rows(),
+                )?);
+            }
             let c = layer
                 .cross
                 .attend(&q, ck, cv, encoded.mask.as_ref(), encoded.kv_rows())?;
@@ -366,7 +412,7 @@ impl Marian {
             h = add_norm(&layer.final_norm, &h, &f)?;
         }
         cache.len += 1;
-        Ok(DecoderStates(h.i((.., 0, ..))?))
+        Ok((DecoderStates(h.i((.., 0, ..))?), probs))
     }
 
     /// The output projection folded row by row instead of written out (see
@@ -448,6 +494,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn attention_rows_are_the_same_from_both_encoder_layouts() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fixture");
+        let config = MarianConfig::from_file(&dir.join("config.json")).unwrap();
+        let weights = Weights::Safetensors(&dir.join("model.safetensors"));
+        let model =
+            Marian::load(&config, weights, DType::F32, Quantize::None, &Device::Cpu).unwrap();
+        let eos = config.eos_token_id;
+        let rows = vec![vec![5, 9, 13, eos], vec![7, eos], vec![11, 4, 6, 8, 3, eos]];
+        let start = vec![config.decoder_start(); 3];
+        let attention = |unpadded: bool, layer: usize| {
+            // Rows mapped onto sentences as beam search maps them, one sentence twice.
+            let encoded = model.encode_with(&rows, unpadded).unwrap();
+            let encoded = encoded.select(&[2, 0, 2]).unwrap();
+            let mut cache = model.new_cache(3, 4).unwrap();
+            let (states, attention) = model
+                .decode_hidden_attending(&start, &encoded, &mut cache, layer)
+                .unwrap();
+            let plain = model.decode_hidden(&start, &encoded, &mut model.new_cache(3, 4).unwrap());
+            assert_eq!(
+                states.0.to_vec2::<f32>().unwrap(),
+                plain.unwrap().0.to_vec2::<f32>().unwrap(),
+                "asking for attention changes no state"
+            );
+            attention
+        };
+        for layer in 0..config.decoder_layers {
+            let padded = attention(false, layer);
+            let unpadded = attention(true, layer);
+            assert_eq!((padded.width, unpadded.width), (6, 6));
+            for (r, sentence) in [2, 0, 2].into_iter().enumerate() {
+                let (p, u) = (padded.row(r), unpadded.row(r));
+                let len = rows[sentence].len();
+                assert!((p[..len].iter().sum::<f32>() - 1.0).abs() < 1e-5, "{p:?}");
+                assert!(p[len..].iter().chain(&u[len..]).all(|&x| x == 0.0));
+                for (a, b) in p.iter().zip(u) {
+                    assert!((a - b).abs() < 1e-5, "layer {layer} row {r}: {p:?} {u:?}");
+                }
+            }
+            assert_eq!(padded.row(0), padded.row(2));
+        }
+        assert!(model
+            .decode_hidden_attending(
+                &start,
+                &model.encode(&rows).unwrap(),
+                &mut model.new_cache(3, 4).unwrap(),
+                2
+            )
+            .is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! with `<unk>` for anything the vocabulary lacks.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
@@ -30,7 +31,6 @@ pub struct MarianTokenizer {
     control: HashSet<String>,
     eos: u32,
     unk: u32,
-    pad: u32,
 }
 
 impl MarianTokenizer {
@@ -59,43 +59,58 @@ impl MarianTokenizer {
             control,
             eos,
             unk,
-            pad,
         })
     }
 
     /// Model ids for one source sentence, `</s>` appended.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let mut ids = Vec::new();
+        Ok(self
+            .source_pieces(text)?
+            .iter()
+            .map(|piece| self.id(piece))
+            .collect())
+    }
+
+    /// The pieces of one source sentence, one per id of [`MarianTokenizer::encode`]:
+    /// SentencePiece's surfaces (also those `vocab.json` lacks, which encode to `<unk>`), a leading
+    /// language code and special-token strings as they stand in the text, `</s>` last.
+    pub fn source_pieces(&self, text: &str) -> Result<Vec<String>> {
+        let mut pieces = Vec::new();
         // MarianTokenizer keeps a leading `>>xx<<` target-language code as one token.
         let mut text = text;
         if let Some(rest) = text.strip_prefix(">>") {
             if let Some(end) = rest.find("<<") {
-                ids.push(self.id(&text[..end + 4]));
+                pieces.push(text[..end + 4].to_string());
                 text = &rest[end + 2..];
             }
         }
         // Like transformers, special-token strings in the text are tokens themselves, never pieces.
-        let specials = [("</s>", self.eos), ("<unk>", self.unk), ("<pad>", self.pad)];
+        let specials = ["</s>", "<unk>", "<pad>"];
         let mut rest = text;
         loop {
             let next = specials
                 .iter()
-                .filter_map(|&(s, id)| rest.find(s).map(|at| (at, s.len(), id)))
-                .min_by_key(|&(at, _, _)| at);
-            let chunk = next.map_or(rest, |(at, _, _)| &rest[..at]);
-            for piece in self.source.pieces(chunk)? {
-                ids.push(self.id(&piece));
-            }
+                .filter_map(|&s| rest.find(s).map(|at| (at, s)))
+                .min_by_key(|&(at, _)| at);
+            let chunk = next.map_or(rest, |(at, _)| &rest[..at]);
+            pieces.extend(self.source.pieces(chunk)?);
             match next {
-                Some((at, len, id)) => {
-                    ids.push(id);
-                    rest = &rest[at + len..];
+                Some((at, special)) => {
+                    pieces.push(special.to_string());
+                    rest = &rest[at + special.len()..];
                 }
                 None => break,
             }
         }
-        ids.push(self.eos);
-        Ok(ids)
+        pieces.push("</s>".to_string());
+        Ok(pieces)
+    }
+
+    /// How many characters `word` (no whitespace) has after the source normalizer, the `▁`
+    /// it puts before a word not counted.
+    pub fn normalized_chars(&self, word: &str) -> usize {
+        let normalized = self.source.normalize(word);
+        normalized.trim_start_matches(SPACE).chars().count()
     }
 
     fn id(&self, piece: &str) -> u32 {
@@ -104,20 +119,32 @@ impl MarianTokenizer {
 
     /// Text for generated ids, special tokens skipped, as `batch_decode(skip_special_tokens=True)`.
     pub fn decode(&self, ids: &[u32]) -> String {
+        self.decode_spans(ids).0
+    }
+
+    /// [`MarianTokenizer::decode`]'s text, with the byte range of it that each id wrote: empty
+    /// for an id that writes nothing, cut where the text is stripped.
+    pub fn decode_spans(&self, ids: &[u32]) -> (String, Vec<Range<usize>>) {
         let mut text = String::new();
+        let mut spans = Vec::with_capacity(ids.len());
         for &id in ids {
-            if self.special.contains(&id) {
-                continue;
-            }
+            let start = text.len();
             match self.pieces.get(id as usize) {
-                Some(piece) if !self.control.contains(piece) => text.push_str(piece),
+                Some(piece) if !self.special.contains(&id) && !self.control.contains(piece) => {
+                    text.extend(piece.chars().map(|c| if c == SPACE { ' ' } else { c }));
+                }
                 _ => {}
             }
+            spans.push(start..text.len());
         }
-        let text = text.replace(SPACE, " ");
         // Python's str.strip(): its whitespace also counts the separators U+001C..U+001F.
-        text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-            .to_string()
+        let stripped = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
+        let end = text.trim_end_matches(stripped).len();
+        let start = end - text[..end].trim_start_matches(stripped).len();
+        for span in &mut spans {
+            *span = span.start.clamp(start, end) - start..span.end.clamp(start, end) - start;
+        }
+        (text[start..end].to_string(), spans)
     }
 
     /// The end-of-sentence id.

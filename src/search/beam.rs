@@ -12,30 +12,36 @@ use crate::marian::cache::{DecoderCache, DecoderStates, Encoded, Logits};
 use crate::marian::config::DecodeOptions;
 use crate::marian::model::Marian;
 
+use super::decode::Generation;
 use super::step::{
-    check_finite, excluded, forced_now, log_softmax_plus, process, SpecialTokens, StageClock,
-    NEG_LARGE,
+    check_finite, excluded, forced_now, log_softmax_plus, process, Search, SpecialTokens,
+    StageClock, NEG_LARGE,
 };
 
-/// One sentence's beam search state.
+/// One sentence's beam search state. A hypothesis carries its attention rows with its tokens, so
+/// that reorders and finished hypotheses keep their own.
 struct BeamItem {
-    /// Running hypotheses' generated tokens and scores, best first.
-    running: Vec<(Vec<u32>, f32)>,
-    /// Finished hypotheses (tokens, length-normalised score), best first, at most `num_beams`.
-    finished: Vec<(Vec<u32>, f32)>,
+    /// Running hypotheses and scores, best first.
+    running: Vec<(Generation, f32)>,
+    /// Finished hypotheses (length-normalised score), best first, at most `num_beams`.
+    finished: Vec<(Generation, f32)>,
     /// transformers' `is_early_stop_heuristic_unsatisfied`.
     improvable: bool,
 }
 
 pub(super) fn beam(
-    model: &Marian,
+    search: &Search,
     encoded: Encoded,
     n: usize,
     capacity: usize,
-    opts: &DecodeOptions,
-    special: SpecialTokens,
     clock: &mut StageClock,
-) -> Result<Vec<Vec<u32>>> {
+) -> Result<Vec<Generation>> {
+    let Search {
+        model,
+        opts,
+        special,
+        ..
+    } = *search;
     let k = opts.num_beams;
     // transformers starts every beam but the first at −1e9, so while the first beam has 2k
     // candidates left after the bans, all of the first step's come from it: that step decodes one
@@ -55,20 +61,22 @@ pub(super) fn beam(
     let mut items: Vec<BeamItem> = (0..n)
         .map(|_| BeamItem {
             running: (0..first_rows)
-                .map(|b| (Vec::new(), if b == 0 { 0.0 } else { NEG_LARGE }))
+                .map(|b| (Generation::default(), if b == 0 { 0.0 } else { NEG_LARGE }))
                 .collect(),
             finished: Vec::new(),
             improvable: true,
         })
         .collect();
-    let mut outputs = vec![Vec::new(); n];
+    let mut outputs = vec![Generation::default(); n];
     let mut active: Vec<usize> = (0..n).collect();
     let mut tokens = vec![special.decoder_start; n * first_rows];
     let mut cur_len = 1;
     while !active.is_empty() {
         // Rows per sentence in this step: `first_rows` at the first, `k` after.
         let per_item = tokens.len() / active.len();
-        let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        let (states, attention) = search.decode(&tokens, &encoded, &mut cache)?;
+        // The attention row of this step's row `r`, when it is kept.
+        let row = |r: usize| attention.as_ref().map(|a| a.row(r));
         check_finite(&states, cur_len, |r| {
             active.get(r / per_item).copied().unwrap_or(r)
         })?;
@@ -111,8 +119,7 @@ pub(super) fn beam(
                 for &(index, score) in candidates.iter().take(k) {
                     let (b, token) = (index / vocab, (index % vocab) as u32);
                     if hits(token) {
-                        let mut seq = item.running[b].0.clone();
-                        seq.push(token);
+                        let seq = extended(&item.running[b].0, token, row(slot * per_item + b));
                         insert_finished(&mut item.finished, seq, score / norm, k);
                     }
                 }
@@ -130,8 +137,7 @@ pub(super) fn beam(
             item.running = next
                 .iter()
                 .map(|&(b, token, score)| {
-                    let mut seq = item.running[b].0.clone();
-                    seq.push(token);
+                    let seq = extended(&item.running[b].0, token, row(slot * per_item + b));
                     (seq, score)
                 })
                 .collect();
@@ -169,6 +175,16 @@ pub(super) fn beam(
         clock.lap(|t| &mut t.search)?;
     }
     Ok(outputs)
+}
+
+/// `hypothesis` followed by `token`, with its step's attention row if one is kept.
+fn extended(hypothesis: &Generation, token: u32, row: Option<&[f32]>) -> Generation {
+    let mut next = hypothesis.clone();
+    next.ids.push(token);
+    if let Some(row) = row {
+        next.attention.push(row.to_vec());
+    }
+    next
 }
 
 /// Per sentence, its candidates of a beam step, best first: (index over its rows × vocabulary,
@@ -343,12 +359,7 @@ pub(super) fn candidates_from_tops(
 }
 
 /// Inserts a finished hypothesis, keeping the best `k`, best first.
-pub(super) fn insert_finished(
-    finished: &mut Vec<(Vec<u32>, f32)>,
-    seq: Vec<u32>,
-    score: f32,
-    k: usize,
-) {
+pub(super) fn insert_finished<T>(finished: &mut Vec<(T, f32)>, seq: T, score: f32, k: usize) {
     let at = finished
         .iter()
         .position(|f| score > f.1)

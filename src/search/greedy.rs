@@ -5,30 +5,34 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::marian::cache::{DecoderStates, Encoded, Logits};
-use crate::marian::config::DecodeOptions;
 use crate::marian::model::Marian;
 
+use super::decode::Generation;
 use super::step::{
-    ban_repeated_ngrams, check_finite, excluded, forced_now, process, SpecialTokens, StageClock,
+    ban_repeated_ngrams, check_finite, excluded, forced_now, process, Search, StageClock,
 };
 
 pub(super) fn greedy(
-    model: &Marian,
+    search: &Search,
     mut encoded: Encoded,
     n: usize,
     capacity: usize,
-    opts: &DecodeOptions,
-    special: SpecialTokens,
     clock: &mut StageClock,
-) -> Result<Vec<Vec<u32>>> {
+) -> Result<Vec<Generation>> {
+    let Search {
+        model,
+        opts,
+        special,
+        ..
+    } = *search;
     let mut cache = model.new_cache(n, capacity)?;
-    let mut outputs = vec![Vec::new(); n];
+    let mut outputs = vec![Generation::default(); n];
     let mut active: Vec<usize> = (0..n).collect();
     let mut tokens = vec![special.decoder_start; n];
     // cur_len counts the decoder start token, as transformers' input_ids length does.
     let mut cur_len = 1;
     while !active.is_empty() {
-        let states = model.decode_hidden(&tokens, &encoded, &mut cache)?;
+        let (states, attention) = search.decode(&tokens, &encoded, &mut cache)?;
         check_finite(&states, cur_len, |r| active.get(r).copied().unwrap_or(r))?;
         clock.lap(|t| &mut t.decoder)?;
         let chosen = if let Some(eos) = forced_now(opts, cur_len) {
@@ -50,7 +54,7 @@ pub(super) fn greedy(
                 .enumerate()
                 .map(|(r, row)| {
                     if opts.no_repeat_ngram_size > 0 {
-                        let generated = &outputs[active[r]];
+                        let generated = &outputs[active[r]].ids;
                         let history: Vec<u32> = std::iter::once(special.decoder_start)
                             .chain(generated.iter().copied())
                             .collect();
@@ -65,7 +69,11 @@ pub(super) fn greedy(
         let mut keep = Vec::new();
         let mut next_tokens = Vec::new();
         for (r, token) in chosen.into_iter().enumerate() {
-            outputs[active[r]].push(token);
+            let output = &mut outputs[active[r]];
+            output.ids.push(token);
+            if let Some(attention) = &attention {
+                output.attention.push(attention.row(r).to_vec());
+            }
             if token != special.eos && cur_len + 1 < opts.max_length {
                 keep.push(r as u32);
                 next_tokens.push(token);

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use candle_core::Device;
 
-use crate::marian::cache::DecoderStates;
+use crate::marian::cache::{CrossAttention, DecoderCache, DecoderStates, Encoded};
 use crate::marian::config::DecodeOptions;
+use crate::marian::model::Marian;
 
 /// transformers' stand-in for "minus infinity" in beam bookkeeping.
 pub(super) const NEG_LARGE: f32 = -1.0e9;
@@ -54,6 +55,35 @@ pub(super) fn check_finite(
         }
         .into()),
         None => Ok(()),
+    }
+}
+
+/// What a search runs with: the model, the options, and the decoder layer whose cross-attention
+/// it keeps, if any.
+pub(super) struct Search<'a> {
+    pub(super) model: &'a Marian,
+    pub(super) opts: &'a DecodeOptions,
+    pub(super) special: SpecialTokens,
+    pub(super) attending: Option<usize>,
+}
+
+impl Search<'_> {
+    /// One decoding step: the states and, when a layer is kept, its cross-attention.
+    pub(super) fn decode(
+        &self,
+        tokens: &[u32],
+        encoded: &Encoded,
+        cache: &mut DecoderCache,
+    ) -> Result<(DecoderStates, Option<CrossAttention>)> {
+        Ok(match self.attending {
+            None => (self.model.decode_hidden(tokens, encoded, cache)?, None),
+            Some(layer) => {
+                let (states, attention) = self
+                    .model
+                    .decode_hidden_attending(tokens, encoded, cache, layer)?;
+                (states, Some(attention))
+            }
+        })
     }
 }
 

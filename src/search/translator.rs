@@ -1,6 +1,8 @@
 //! The public translation API: tokenize → length-sorted batches → Marian + search → detokenize.
 //!
 //! Empty and whitespace-only sentences never reach the model. Results come back in input order.
+//! [`Translator::translate_aligned_with`] also gives each translation's word alignment (see
+//! [`super::align`]).
 
 use std::sync::Mutex;
 
@@ -12,9 +14,11 @@ use crate::marian::hub::ModelFiles;
 use crate::marian::layers::Quantize;
 use crate::marian::model::{Marian, Weights};
 use crate::marian::tokenizer::MarianTokenizer;
+use crate::search::align::word_alignment;
 use crate::search::batch::{plan, BatchLimits};
-use crate::search::decode::generate;
+use crate::search::decode::{generate, generate_with_attention, Generation};
 use crate::search::step::{NonFinite, SpecialTokens, StageTimes};
+use crate::text::alignment::WordAlignment;
 
 /// A loaded model and tokenizer, ready to translate Indonesian sentences to English.
 ///
@@ -40,6 +44,18 @@ pub struct Translator {
 pub struct TranslateOptions {
     pub decode: DecodeOptions,
     pub batch: BatchLimits,
+    /// The decoder layer whose cross-attention word alignment reads; `None` for the penultimate
+    /// (the first of a one-layer decoder). Only the aligned calls read it.
+    pub alignment_layer: Option<usize>,
+}
+
+/// A translation and the word alignment between its source and it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlignedTranslation {
+    pub text: String,
+    /// Pairs of (source word, word of `text`), words as [`crate::text::alignment::words`] cuts
+    /// them.
+    pub alignment: WordAlignment,
 }
 
 impl Translator {
@@ -108,6 +124,7 @@ impl Translator {
                 max_tokens: 2048,
                 max_sentences: 64,
             },
+            alignment_layer: None,
         }
     }
 
@@ -128,16 +145,67 @@ impl Translator {
         opts: &TranslateOptions,
         done: &mut dyn FnMut(usize),
     ) -> Result<Vec<String>> {
-        let mut ids = Vec::with_capacity(sentences.len());
-        for s in sentences {
-            ids.push(if s.trim().is_empty() {
-                Vec::new()
-            } else {
-                self.tokenizer.encode(s)?
-            });
-        }
+        let ids = self.encode_all(sentences)?;
         let outputs = self.translate_ids(&ids, opts, done)?;
         Ok(outputs.iter().map(|o| self.tokenizer.decode(o)).collect())
+    }
+
+    /// Translates sentences with the checkpoint's defaults, each with its word alignment.
+    pub fn translate_aligned(&self, sentences: &[&str]) -> Result<Vec<AlignedTranslation>> {
+        self.translate_aligned_with(sentences, &self.options(), &mut |_| {})
+    }
+
+    /// [`Translator::translate_with`] (the same batches and texts), each translation with its
+    /// word alignment read from the cross-attention of `opts.alignment_layer`. An empty sentence
+    /// gives an empty text and alignment.
+    ///
+    /// ```no_run
+    /// use terjemah::{marian::hub, Translator};
+    /// let files = hub::resolve(&hub::ModelSource::hub(hub::DEFAULT_MODEL), false)?;
+    /// let translator = Translator::load(&files, &candle_core::Device::Cpu)?;
+    /// let opts = translator.options();
+    /// let out = translator.translate_aligned_with(&["Saya suka membaca buku."], &opts, &mut |_| {})?;
+    /// // "I like reading books." with, say, 0-0 1-1 2-2 3-3
+    /// println!("{}\t{}", out[0].text, out[0].alignment.pharaoh());
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn translate_aligned_with(
+        &self,
+        sentences: &[&str],
+        opts: &TranslateOptions,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<AlignedTranslation>> {
+        let ids = self.encode_all(sentences)?;
+        let generated = self.translate_ids_attending(&ids, opts, done)?;
+        (sentences.iter().zip(&generated))
+            .map(|(sentence, g)| {
+                Ok(AlignedTranslation {
+                    text: self.tokenizer.decode(&g.ids),
+                    alignment: word_alignment(&self.tokenizer, sentence, g)?,
+                })
+            })
+            .collect()
+    }
+
+    /// [`Translator::translate_ids`] with each generated id's cross-attention row in
+    /// `opts.alignment_layer` (over the source ids, `</s>` included), for callers that align by a
+    /// rule of their own.
+    pub fn translate_ids_attending(
+        &self,
+        sources: &[Vec<u32>],
+        opts: &TranslateOptions,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Generation>> {
+        let layers = self.model.decoder_layers();
+        let layer = opts.alignment_layer.unwrap_or(layers.saturating_sub(2));
+        if layer >= layers {
+            bail!(
+                "alignment layer {layer} does not exist: the model's decoder has {layers} layers \
+                 (0..={})",
+                layers.saturating_sub(1)
+            );
+        }
+        self.run_batches(sources, opts, done, Some(layer))
     }
 
     /// Generates ids for already-encoded sources; an empty source gives an empty output.
@@ -147,6 +215,32 @@ impl Translator {
         opts: &TranslateOptions,
         done: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<u32>>> {
+        let generated = self.run_batches(sources, opts, done, None)?;
+        Ok(generated.into_iter().map(|g| g.ids).collect())
+    }
+
+    /// Each sentence's ids, or none for an empty one, which never reaches the model.
+    fn encode_all(&self, sentences: &[&str]) -> Result<Vec<Vec<u32>>> {
+        (sentences.iter())
+            .map(|s| {
+                if s.trim().is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    self.tokenizer.encode(s)
+                }
+            })
+            .collect()
+    }
+
+    /// The sources in length-sorted batches, with the cross-attention of decoder layer
+    /// `attending` if given.
+    fn run_batches(
+        &self,
+        sources: &[Vec<u32>],
+        opts: &TranslateOptions,
+        done: &mut dyn FnMut(usize),
+        attending: Option<usize>,
+    ) -> Result<Vec<Generation>> {
         // Options may come from flags or library callers: bounded here as the model's own are.
         let beams = opts.decode.num_beams;
         if !(1..=MAX_BEAMS).contains(&beams) {
@@ -160,7 +254,7 @@ impl Translator {
                 s.len()
             );
         }
-        let mut outputs = vec![Vec::new(); sources.len()];
+        let mut outputs = vec![Generation::default(); sources.len()];
         let todo: Vec<usize> = (0..sources.len())
             .filter(|&i| !sources[i].is_empty())
             .collect();
@@ -179,13 +273,19 @@ impl Translator {
                 .stage_times
                 .as_ref()
                 .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
-            let generated = generate(
-                &self.model,
-                &rows,
-                &decode,
-                self.special,
-                times.as_deref_mut(),
-            )
+            let times = times.as_deref_mut();
+            let generated = match attending {
+                None => generate(&self.model, &rows, &decode, self.special, times).map(|ids| {
+                    let plain = |ids| Generation {
+                        ids,
+                        attention: Vec::new(),
+                    };
+                    ids.into_iter().map(plain).collect()
+                }),
+                Some(layer) => {
+                    generate_with_attention(&self.model, &rows, &decode, self.special, times, layer)
+                }
+            }
             .map_err(|e| match e.downcast_ref::<NonFinite>() {
                 Some(bad) => {
                     let sentence = batch.indices.get(bad.row).and_then(|&b| todo.get(b));

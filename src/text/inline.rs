@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::alignment::{words, WordAlignment};
+use super::document::{Document, DocumentOptions};
+use super::reassemble::{reassemble, reassemble_traced};
 
 /// A run of prose with its inline markup taken out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +42,9 @@ pub enum Mark {
     /// Markup at one point of the plain text, never translated: a void element (`<img>`,
     /// `<br>`), inline code, a `translate="no"` element, a subtitle cue boundary. It is written
     /// next to the English word aligned to the source word it touches: glued to the word before
-    /// it when `at` ends a word, else to the word after it.
+    /// it when `at` ends a word, else to the word after it. A point with whitespace of the plain
+    /// text on both sides (`Foto␣␣di` for the source `Foto <img> di`) stands apart from both
+    /// words and is written in the English gap, with a space of its own if the gap has one only.
     Point {
         at: usize,
         text: String,
@@ -64,6 +68,171 @@ impl Mark {
             | Mark::Space { at, .. } => *at,
         }
     }
+}
+
+/// Each unit's plain text read by the text path's rules (sentences, quotes, labels, credits,
+/// datelines, codes and page chrome kept, English passed through) as one paragraph: the model
+/// inputs of unit `i` are `documents(..)[i].model_inputs()`.
+pub fn documents(units: &[Marked], opts: &DocumentOptions) -> Vec<Document> {
+    let opts = DocumentOptions {
+        markdown: false,
+        unwrap_paragraphs: false,
+        ..opts.clone()
+    };
+    units
+        .iter()
+        .map(|u| Document::parse(&u.plain, &opts))
+        .collect()
+}
+
+/// The unit's English with its markup written back: `translations[i]` is the English of model
+/// input `i` of `doc` and the word alignment between that input and it.
+///
+/// The paragraph's English is put together as for plain text ([`reassemble_traced`]); its
+/// alignment to the plain text is the model's alignment for each input, and for the text between
+/// inputs (kept source text, labels translated by table) word for word where it came through
+/// unchanged and in order ([`WordAlignment::monotone`]) where it did not.
+pub fn render(unit: &Marked, doc: &Document, translations: &[(String, WordAlignment)]) -> String {
+    let texts: Vec<String> = translations.iter().map(|(t, _)| t.clone()).collect();
+    let (english, alignment) = match reassemble_traced(doc, &texts) {
+        Some((english, trace)) => {
+            let alignment = paragraph_alignment(unit, doc, &english, &trace, translations);
+            (english, alignment)
+        }
+        None => {
+            let english = reassemble(doc, &texts);
+            let alignment =
+                WordAlignment::monotone(words(&unit.plain).len(), words(&english).len());
+            (english, alignment)
+        }
+    };
+    transfer(unit, &english, &alignment)
+}
+
+/// Every unit rendered with each model input as its own translation and the identity
+/// alignment: a page that comes back from this unchanged has lost nothing on the way through
+/// the units (what the formats' round-trip tests check).
+/// Labels stay as in the source here: the label table is a translation too.
+pub fn untranslated(units: &[Marked], opts: &DocumentOptions) -> Vec<String> {
+    let opts = DocumentOptions {
+        translate_labels: false,
+        ..opts.clone()
+    };
+    units
+        .iter()
+        .zip(documents(units, &opts))
+        .map(|(unit, doc)| {
+            let own: Vec<(String, WordAlignment)> = doc
+                .model_inputs()
+                .iter()
+                .map(|i| (i.clone(), WordAlignment::identity(words(i).len())))
+                .collect();
+            render(unit, &doc, &own)
+        })
+        .collect()
+}
+
+/// The alignment between a unit's plain text and its English put together from `trace`.
+fn paragraph_alignment(
+    unit: &Marked,
+    doc: &Document,
+    english: &str,
+    trace: &[(usize, Range<usize>)],
+    translations: &[(String, WordAlignment)],
+) -> WordAlignment {
+    let plain = unit.plain.as_str();
+    let (pw, tw) = (words(plain), words(english));
+    let mut pairs = Vec::new();
+    let (mut p, mut t) = (0, 0);
+    for (input, out) in trace {
+        let source = &doc.model_inputs()[*input];
+        let Some(found) = find_from(plain, p, source) else {
+            break;
+        };
+        between(plain, &pw, p..found, english, &tw, t..out.start, &mut pairs);
+        // The model's alignment is over the input and its raw English; the English placed is
+        // that cleaned (quote marks out, spacing), usually word for word the same.
+        let (raw, alignment) = &translations[*input];
+        let placed = &english[out.clone()];
+        let (raw_words, placed_words) = (words(raw), words(placed));
+        let input_words = words(source);
+        for &(s, r) in &alignment.pairs {
+            let (Some(sw), false) = (input_words.get(s), placed_words.is_empty()) else {
+                continue;
+            };
+            let k = if raw_words.len() == placed_words.len() {
+                r
+            } else {
+                r * placed_words.len() / raw_words.len().max(1)
+            };
+            let k = k.min(placed_words.len() - 1);
+            if let (Some(a), Some(b)) = (
+                word_at(&pw, found + sw.start),
+                word_at(&tw, out.start + placed_words[k].start),
+            ) {
+                pairs.push((a, b));
+            }
+        }
+        (p, t) = (found + source.len(), out.end);
+    }
+    between(
+        plain,
+        &pw,
+        p..plain.len(),
+        english,
+        &tw,
+        t..english.len(),
+        &mut pairs,
+    );
+    WordAlignment::new(pairs)
+}
+
+/// Pairs the words of two stretches between model inputs: word for word when the text came
+/// through unchanged, else in order.
+fn between(
+    plain: &str,
+    pw: &[Range<usize>],
+    source: Range<usize>,
+    english: &str,
+    tw: &[Range<usize>],
+    target: Range<usize>,
+    pairs: &mut Vec<(usize, usize)>,
+) {
+    let overlapping = |ws: &[Range<usize>], r: &Range<usize>| -> Vec<usize> {
+        (0..ws.len())
+            .filter(|&i| ws[i].start < r.end && ws[i].end > r.start)
+            .collect()
+    };
+    let (s, t) = (overlapping(pw, &source), overlapping(tw, &target));
+    if plain[source.clone()] == english[target.clone()] && s.len() == t.len() {
+        pairs.extend(s.into_iter().zip(t));
+        return;
+    }
+    let m = WordAlignment::monotone(s.len(), t.len());
+    pairs.extend(m.pairs.iter().map(|&(a, b)| (s[a], t[b])));
+}
+
+/// The index of the word that holds byte `at`.
+fn word_at(ws: &[Range<usize>], at: usize) -> Option<usize> {
+    let i = ws.partition_point(|w| w.end <= at);
+    ws.get(i).filter(|w| w.start <= at).map(|_| i)
+}
+
+/// Where `needle` is in `hay` at or after `from`: as it is, or with ASCII letters in another
+/// case (an ALL-CAPS source is sent in sentence case).
+fn find_from(hay: &str, from: usize, needle: &str) -> Option<usize> {
+    let rest = hay.get(from..)?;
+    if let Some(i) = rest.find(needle) {
+        return Some(from + i);
+    }
+    let n = needle.len();
+    rest.char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| {
+            rest.get(i..i + n)
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+        })
+        .map(|i| from + i)
 }
 
 /// Writes the markup of `unit` into `english`, its translation, by `alignment` (words of

@@ -65,7 +65,40 @@ pub fn reassemble(doc: &Document, translations: &[String]) -> String {
     out
 }
 
+/// Where each model input's English went in a reassembled text: `(input, byte range)`, in order.
+pub type Trace = Vec<(usize, std::ops::Range<usize>)>;
+
+/// [`reassemble`] for a document of one paragraph with no line breaks (no hard-wrapped block),
+/// with where each model input's English went.
+/// `None` for a document that has a hard-wrapped paragraph, whose English is spread over lines.
+pub fn reassemble_traced(doc: &Document, translations: &[String]) -> Option<(String, Trace)> {
+    assert_eq!(
+        translations.len(),
+        doc.model_inputs().len(),
+        "one translation per model input"
+    );
+    let mut out = String::new();
+    let mut trace = Vec::new();
+    for block in doc.blocks() {
+        match block {
+            Block::Flow(pieces) => render_traced(doc, translations, pieces, &mut out, &mut trace),
+            Block::Wrapped { .. } => return None,
+        }
+    }
+    Some((out, trace))
+}
+
 fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut String) {
+    render_traced(doc, translations, pieces, out, &mut Vec::new());
+}
+
+fn render_traced(
+    doc: &Document,
+    translations: &[String],
+    pieces: &[Piece],
+    out: &mut String,
+    trace: &mut Trace,
+) {
     for piece in pieces {
         match *piece {
             Piece::Keep(ref s) => out.push_str(s),
@@ -85,6 +118,7 @@ fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut S
                 if upper {
                     text = upper_case(&text);
                 }
+                trace.push((input, out.len()..out.len() + text.len()));
                 out.push_str(&text);
             }
         }

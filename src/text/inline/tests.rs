@@ -186,3 +186,35 @@ proptest::proptest! {
         proptest::prop_assert_eq!(own(&src), src);
     }
 }
+
+#[test]
+fn news_units_come_back_whole_through_the_text_rules() {
+    let sources = [
+        "Presiden <a href=\"/tag/jokowi\">Joko Widodo</a> berkata, \"Kami <b>siap</b> bekerja.\" Ia menambahkan hal itu di Jakarta.",
+        "<em>JAKARTA, KOMPAS.com</em> — Harga <strong>beras</strong> naik 5 persen.",
+        "Warga antre di pasar. Foto: <i>ANTARA/Budi Santoso</i>",
+        "BERITA TERKINI <b>HARI INI</b>",
+        "Read more: <a href=\"/en\">Click here</a> for the full story.",
+        "Dia <code>cargo test</code> menjalankan <br/>perintah itu.",
+    ];
+    let units: Vec<Marked> = sources.iter().map(|s| marked(s)).collect();
+    let out = untranslated(&units, &DocumentOptions::default());
+    assert_eq!(out, sources);
+}
+
+#[test]
+fn a_translated_paragraph_keeps_its_markup_and_the_label_table() {
+    let unit = marked("Warga <b>antre</b> di pasar. Foto: <i>ANTARA/Budi</i>");
+    let doc = &documents(std::slice::from_ref(&unit), &DocumentOptions::default())[0];
+    assert_eq!(doc.model_inputs(), ["Warga antre di pasar."]);
+    // "Residents queue at the market." with "antre" → "queue".
+    let english = (
+        "Residents queue at the market.".to_owned(),
+        WordAlignment::new(vec![(0, 0), (1, 1), (2, 2), (3, 4)]),
+    );
+    let out = render(&unit, doc, &[english]);
+    assert_eq!(
+        out,
+        "Residents <b>queue</b> at the market. Photo: <i>ANTARA/Budi</i>"
+    );
+}
