@@ -427,7 +427,8 @@ impl<'a> WordMap<'a> {
             };
         }
         if at > last.end {
-            return self.apart(src.len() - 1, at - last.end, true);
+            let into = self.plain[last.end..at].chars().count();
+            return self.apart(src.len() - 1, into, true);
         }
         let k = src.partition_point(|w| w.end < at);
         let w = &src[k];
@@ -464,10 +465,11 @@ impl<'a> WordMap<'a> {
             };
         }
         // In the gap between words k − 1 and k, touching neither: it stays apart from both.
-        self.apart(k - 1, at - src[k - 1].end, false)
+        let into = self.plain[src[k - 1].end..at].chars().count();
+        self.apart(k - 1, into, false)
     }
 
-    /// A point `into` bytes into the whitespace after source word `s` (`last`: the text's last
+    /// A point `into` characters into the whitespace after source word `s` (`last`: the text's last
     /// word): as far into the whitespace after its English, or with a space of its own.
     fn apart(&self, s: usize, into: usize, last: bool) -> Placed {
         let (_, t, _) = self.targets(s, s);

@@ -87,6 +87,8 @@ fn a_text_that_is_its_own_translation_comes_back_whole() {
         "\"<i>Kutipan</i>,\" katanya.",
         "Harga <b>Rp100</b>.",
         "<b>tidak ditutup",
+        "Rp\u{a0} <br/> 100",
+        "kata\u{a0}\u{a0}  <img/> lain",
     ] {
         assert_eq!(own(src), src, "{src:?}");
     }
