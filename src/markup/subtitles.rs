@@ -344,7 +344,12 @@ impl Subtitles {
             })
             .collect();
         let widths: Vec<usize> = written.iter().map(|w| w.1).collect();
-        let starts = wrap(&widths, group.endings.len(), group.width);
+        // A line that started with a dash would read as another speaker's.
+        let can_start: Vec<bool> = written
+            .iter()
+            .map(|w| !w.0.starts_with(['-', '–']))
+            .collect();
+        let starts = wrap(&widths, &can_start, group.endings.len(), group.width);
         let mut out = String::new();
         for (i, &start) in starts.iter().enumerate() {
             let end = starts.get(i + 1).copied().unwrap_or(written.len());
@@ -1157,27 +1162,32 @@ fn normalised(words: &[Vec<Tok>]) -> String {
     written.join(" ")
 }
 
-/// Where each line starts, for words of these widths over at most `lines` lines: the fewest
-/// lines whose balanced split fits `limit`, else `lines` lines balanced.
-fn wrap(widths: &[usize], lines: usize, limit: usize) -> Vec<usize> {
+/// Where each line starts, for words of these widths over at most `lines` lines, a line
+/// starting only at a word that `can_start` one: the fewest lines whose balanced split fits
+/// `limit`, else as many lines as can be balanced, up to `lines`.
+fn wrap(widths: &[usize], can_start: &[bool], lines: usize, limit: usize) -> Vec<usize> {
     let most = lines.min(widths.len()).max(1);
-    let mut chosen = balanced(widths, most);
-    for k in 1..most {
-        let (longest, starts) = balanced_with_longest(widths, k);
-        if longest <= limit {
-            chosen = starts;
-            break;
+    let mut fallback = vec![0];
+    for k in 1..=most {
+        let (longest, starts) = balanced_with_longest(widths, can_start, k);
+        if longest == usize::MAX {
+            continue;
         }
+        if longest <= limit {
+            return starts;
+        }
+        fallback = starts;
     }
-    chosen
+    fallback
 }
 
-fn balanced(widths: &[usize], lines: usize) -> Vec<usize> {
-    balanced_with_longest(widths, lines).1
-}
-
-/// The split of the words into `lines` lines with the shortest longest line, and that length.
-fn balanced_with_longest(widths: &[usize], lines: usize) -> (usize, Vec<usize>) {
+/// The split of the words into `lines` lines with the shortest longest line, and that length;
+/// `usize::MAX` where no split has a line at every allowed start.
+fn balanced_with_longest(
+    widths: &[usize],
+    can_start: &[bool],
+    lines: usize,
+) -> (usize, Vec<usize>) {
     let m = widths.len();
     if m == 0 {
         return (0, vec![0]);
@@ -1194,7 +1204,7 @@ fn balanced_with_longest(widths: &[usize], lines: usize) -> (usize, Vec<usize>) 
     for j in 1..=lines {
         for i in j..=m {
             for s in j - 1..i {
-                if best[j - 1][s] == usize::MAX {
+                if best[j - 1][s] == usize::MAX || (s > 0 && !can_start[s]) {
                     continue;
                 }
                 let longest = best[j - 1][s].max(line(s, i));
@@ -1204,6 +1214,9 @@ fn balanced_with_longest(widths: &[usize], lines: usize) -> (usize, Vec<usize>) 
                 }
             }
         }
+    }
+    if best[lines][m] == usize::MAX {
+        return (usize::MAX, vec![0]);
     }
     let mut starts = vec![0; lines];
     let mut i = m;

@@ -288,11 +288,19 @@ fn tags_left_at_a_break_move_to_their_side() {
 
 #[test]
 fn wrapping_takes_the_fewest_balanced_lines_that_fit() {
-    assert_eq!(wrap(&[3, 3, 3], 2, 20), [0]);
-    assert_eq!(wrap(&[5, 5, 5, 5], 2, 10), [0, 2]);
-    assert_eq!(wrap(&[9, 4, 6, 5, 11, 1, 3, 4, 4], 2, 29), [0, 4]);
-    assert_eq!(wrap(&[30, 30], 1, 10), [0]);
-    assert_eq!(wrap(&[8, 8, 8], 3, 5), [0, 1, 2]);
+    assert_eq!(wrap(&[3, 3, 3], &[true; 3], 2, 20), [0]);
+    assert_eq!(wrap(&[5, 5, 5, 5], &[true; 4], 2, 10), [0, 2]);
+    assert_eq!(
+        wrap(&[9, 4, 6, 5, 11, 1, 3, 4, 4], &[true; 9], 2, 29),
+        [0, 4]
+    );
+    assert_eq!(wrap(&[30, 30], &[true; 2], 1, 10), [0]);
+    assert_eq!(wrap(&[8, 8, 8], &[true; 3], 3, 5), [0, 1, 2]);
+    assert_eq!(
+        wrap(&[8, 8, 8], &[true, true, false], 3, 5),
+        [0, 1],
+        "no line starts at word 2"
+    );
 }
 
 #[test]
@@ -661,4 +669,23 @@ fn a_sentence_over_three_italic_cues_through_transfer() {
         "5\n00:00:12,100 --> 00:00:14,800\n<i>Public Works, the project</i>\n\n",
         "6\n00:00:14,900 --> 00:00:17,000\n<i>cost more than twenty trillion rupiah.</i>\n",
     )));
+}
+
+#[test]
+fn no_wrapped_line_starts_with_a_dash_it_did_not_have() {
+    // "Jakarta - ..." wrapped at the dash would read as a second speaker's line.
+    let srt = "1\n00:00:01,000 --> 00:00:02,000\nWEBVTT - judul\nSTYLE\n- Kamu mau ke mana?\n";
+    let subtitles = Subtitles::parse(srt, SubtitleKind::Srt).unwrap();
+    let out = subtitles.render(&["WEBVTT - the on".into(), "Where are you going?".into()]);
+    assert_eq!(
+        out,
+        "1\n00:00:01,000 --> 00:00:02,000\nWEBVTT -\nthe on\n- Where are you going?\n"
+    );
+    assert_eq!(
+        Subtitles::parse(&out, SubtitleKind::Srt)
+            .unwrap()
+            .units()
+            .len(),
+        2
+    );
 }
