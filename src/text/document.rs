@@ -13,7 +13,9 @@
 //! sentence case and upper-cased afterwards.
 //!
 //! With [`DocumentOptions::markdown`], the document is read by pulldown-cmark and its syntax is
-//! kept as source bytes too (the `markdown` module).
+//! kept as source bytes too (the `markdown` module); a run of prose with inline markup (emphasis,
+//! links, code spans) is translated whole as one unit whose markup is written back by word
+//! alignment ([`Document::needs_alignment`]).
 //!
 //! The rules live by concern: `lines` (lines, kinds, hard wraps, casing), `spans` (protected
 //! spans), `labels` (labels, credits, datelines), `split` (long inputs) and `markdown`; this
@@ -21,6 +23,7 @@
 //!
 //! This module does not translate and does not build the output: [`crate::text::reassemble`] does.
 
+use super::inline::Marked;
 use super::labels::{
     dateline_len, is_name_like, is_time_like, label_case, match_label_at, trailing_credit, Rest,
 };
@@ -141,6 +144,15 @@ pub(crate) enum Piece {
         /// attribution after a quote does), so the output should too.
         continuation: bool,
     },
+    /// A run of Markdown inline content translated as one text, its markup written back into
+    /// the English by word alignment ([`super::inline::render`]).
+    Unit {
+        unit: Marked,
+        /// The unit's plain text read by the text rules ([`super::inline::documents`]).
+        doc: Document,
+        /// Its model inputs are the outer document's from this one on, in order.
+        first: usize,
+    },
 }
 
 impl Block {
@@ -207,6 +219,16 @@ impl Document {
     /// labels and protected text between them.
     pub fn segments(&self) -> &[Segment] {
         &self.segments
+    }
+
+    /// Whether some text is translated with its inline markup taken out (Markdown emphasis,
+    /// links, code spans): its translations should come with word alignments
+    /// ([`crate::text::reassemble::reassemble_aligned`]).
+    pub fn needs_alignment(&self) -> bool {
+        self.blocks.iter().any(|b| {
+            let (Block::Flow(pieces) | Block::Wrapped { pieces, .. }) = b;
+            pieces.iter().any(|p| matches!(p, Piece::Unit { .. }))
+        })
     }
 
     pub(crate) fn blocks(&self) -> &[Block] {
@@ -702,7 +724,7 @@ mod tests {
             .iter()
             .filter_map(|p| match p {
                 Piece::Model { continuation, .. } => Some(*continuation),
-                Piece::Keep(_) => None,
+                _ => None,
             })
             .collect();
         assert_eq!(continuations, [false, true]);

@@ -5,7 +5,8 @@
 //! their kinds, hard-wrapped paragraphs, ALL-CAPS casing), `spans` (what inside a sentence is
 //! never sent: quote marks, URLs, placeholders), `labels` (labels, credits, datelines and page
 //! chrome, by table), `split` (overlong inputs cut at clauses) and `markdown` (Markdown read by
-//! pulldown-cmark, its prose sent through the same rules). [`segment`] cuts prose into sentences;
+//! pulldown-cmark, its prose sent through the same rules, a sentence with inline markup whole as
+//! an [`inline`] unit). [`segment`] cuts prose into sentences;
 //! [`reassemble`] puts the translations back in place and checks them.
 //!
 //! This folder knows nothing of tensors, tokens, models or files: its inputs and outputs are

@@ -151,8 +151,10 @@ fn parse(text: &str, opts: &DocumentOptions) -> Document {
     Document::parse(text, opts)
 }
 
+/// A word of letters and digits only: inline markup written back by alignment goes around a
+/// word's punctuation, so a marker with punctuation at its ends could be cut.
 fn marker(k: usize) -> String {
-    format!("⟦{k}⟧")
+    format!("ꙮ{k}ꙮ")
 }
 
 /// Reassembles with a unique marker as the translation of each input.
@@ -225,7 +227,7 @@ proptest! {
     /// input order, and the output keeps the source's line breaks.
     #[test]
     fn every_translation_comes_out_once_in_order(text in document(), opts in options()) {
-        prop_assume!(!text.contains('⟦'));
+        prop_assume!(!text.contains('ꙮ'));
         let doc = parse(&text, &opts);
         let out = with_markers(&doc);
         let mut last = 0;

@@ -11,7 +11,9 @@
 //! This module does not call the model and does not retry or repair translations beyond that;
 //! [`check_translation`] only reports.
 
+use super::alignment::{words, WordAlignment};
 use super::document::{Block, Document, Piece, WrappedLine};
+use super::inline;
 use super::markdown::{md_opens_block, md_paragraph_line};
 use super::spans::{is_line_break, is_quote, QUOTE_ENTITIES};
 
@@ -41,7 +43,30 @@ const LOOP_REPEATS: usize = 4;
 /// # Panics
 ///
 /// When `translations.len() != doc.model_inputs().len()`.
+///
+/// Inline markup is written back with each input's words aligned in order
+/// ([`WordAlignment::monotone`]); [`reassemble_aligned`] takes the model's alignments.
 pub fn reassemble(doc: &Document, translations: &[String]) -> String {
+    assemble(doc, translations, None)
+}
+
+/// [`reassemble`] with each translation's word alignment to its model input, by which the
+/// inline markup of [`Document::needs_alignment`] documents is written back.
+///
+/// # Panics
+///
+/// When `translations.len() != doc.model_inputs().len()`.
+pub fn reassemble_aligned(doc: &Document, translations: &[(String, WordAlignment)]) -> String {
+    let (texts, alignments): (Vec<String>, Vec<WordAlignment>) =
+        translations.iter().cloned().unzip();
+    assemble(doc, &texts, Some(&alignments))
+}
+
+fn assemble(
+    doc: &Document,
+    translations: &[String],
+    alignments: Option<&[WordAlignment]>,
+) -> String {
     assert_eq!(
         translations.len(),
         doc.model_inputs().len(),
@@ -50,14 +75,14 @@ pub fn reassemble(doc: &Document, translations: &[String]) -> String {
     let mut out = String::new();
     for block in doc.blocks() {
         match block {
-            Block::Flow(pieces) => render(doc, translations, pieces, &mut out),
+            Block::Flow(pieces) => render(doc, translations, alignments, pieces, &mut out),
             Block::Wrapped {
                 pieces,
                 lines,
                 markdown,
             } => {
                 let mut english = String::new();
-                render(doc, translations, pieces, &mut english);
+                render(doc, translations, alignments, pieces, &mut english);
                 rewrap(&english, lines, *markdown, &mut out);
             }
         }
@@ -69,7 +94,8 @@ pub fn reassemble(doc: &Document, translations: &[String]) -> String {
 pub type Trace = Vec<(usize, std::ops::Range<usize>)>;
 
 /// [`reassemble`] for a document of one paragraph with no line breaks (no hard-wrapped block),
-/// with where each model input's English went.
+/// with where each model input's English went (inputs of a [`Piece::Unit`] go untraced: the
+/// unit's English is its own).
 /// `None` for a document that has a hard-wrapped paragraph, whose English is spread over lines.
 pub fn reassemble_traced(doc: &Document, translations: &[String]) -> Option<(String, Trace)> {
     assert_eq!(
@@ -81,20 +107,29 @@ pub fn reassemble_traced(doc: &Document, translations: &[String]) -> Option<(Str
     let mut trace = Vec::new();
     for block in doc.blocks() {
         match block {
-            Block::Flow(pieces) => render_traced(doc, translations, pieces, &mut out, &mut trace),
+            Block::Flow(pieces) => {
+                render_traced(doc, translations, None, pieces, &mut out, &mut trace)
+            }
             Block::Wrapped { .. } => return None,
         }
     }
     Some((out, trace))
 }
 
-fn render(doc: &Document, translations: &[String], pieces: &[Piece], out: &mut String) {
-    render_traced(doc, translations, pieces, out, &mut Vec::new());
+fn render(
+    doc: &Document,
+    translations: &[String],
+    alignments: Option<&[WordAlignment]>,
+    pieces: &[Piece],
+    out: &mut String,
+) {
+    render_traced(doc, translations, alignments, pieces, out, &mut Vec::new());
 }
 
 fn render_traced(
     doc: &Document,
     translations: &[String],
+    alignments: Option<&[WordAlignment]>,
     pieces: &[Piece],
     out: &mut String,
     trace: &mut Trace,
@@ -120,6 +155,27 @@ fn render_traced(
                 }
                 trace.push((input, out.len()..out.len() + text.len()));
                 out.push_str(&text);
+            }
+            Piece::Unit {
+                ref unit,
+                doc: ref own,
+                first,
+            } => {
+                let aligned: Vec<(String, WordAlignment)> = (first
+                    ..first + own.model_inputs().len())
+                    .map(|i| {
+                        let english = translations[i].clone();
+                        let alignment = match alignments {
+                            Some(a) => a[i].clone(),
+                            None => WordAlignment::monotone(
+                                words(&doc.model_inputs()[i]).len(),
+                                words(&english).len(),
+                            ),
+                        };
+                        (english, alignment)
+                    })
+                    .collect();
+                out.push_str(&inline::render(unit, own, &aligned));
             }
         }
     }
@@ -769,10 +825,28 @@ mod tests {
             "```\nkode tanpa penutup".to_owned(),
             "# Judul #\n\n> > - [x] **Tebal** dan `kode`  \n|a|b|\n|-|-|".to_owned(),
             "<!-- komentar -->\n\n    kode\n\nTeks [tautan](<a b.html>) &copy; \\_x\\_".to_owned(),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/docs/nested/skip.md"
+            ))
+            .to_owned(),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/docs/crlf.txt"
+            ))
+            .to_owned(),
         ];
         for text in &texts {
-            assert_eq!(&identity(text, &markdown()), text);
-            assert_eq!(&identity(text, &no_unwrap), text);
+            for opts in [markdown(), no_unwrap.clone()] {
+                assert_eq!(&identity(text, &opts), text);
+                let doc = Document::parse(text, &opts);
+                let own: Vec<(String, WordAlignment)> = doc
+                    .model_inputs()
+                    .iter()
+                    .map(|i| (i.clone(), WordAlignment::identity(words(i).len())))
+                    .collect();
+                assert_eq!(&reassemble_aligned(&doc, &own), text);
+            }
         }
     }
 
