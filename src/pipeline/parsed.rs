@@ -13,7 +13,7 @@ use crate::report::Translation;
 use crate::text::alignment::{words, WordAlignment};
 use crate::text::document::{Document, DocumentOptions};
 use crate::text::inline;
-use crate::text::reassemble::reassemble;
+use crate::text::reassemble::{reassemble, reassemble_aligned};
 
 /// What a document is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl Parsed {
     /// Whether its markup is put back by word alignment.
     pub(super) fn needs_alignment(&self) -> bool {
         match self {
-            Parsed::Text(_) => false,
+            Parsed::Text(d) => d.needs_alignment(),
             Parsed::Markup { .. } => true,
         }
     }
@@ -133,10 +133,11 @@ impl Parsed {
     /// The English, from each document's translations (as [`Self::documents`] orders them).
     pub(super) fn english(&self, translations: &[&[Translation]]) -> String {
         match self {
-            Parsed::Text(d) => {
+            Parsed::Text(d) if !d.needs_alignment() => {
                 let texts: Vec<String> = translations[0].iter().map(|t| t.text.clone()).collect();
                 reassemble(d, &texts)
             }
+            Parsed::Text(d) => reassemble_aligned(d, &aligned(d, translations[0])),
             Parsed::Markup { page, documents } => {
                 let rendered: Vec<String> = page
                     .units()
