@@ -45,6 +45,9 @@
 //! any other cue is wrapped at word boundaries into at most its source number of lines, on the
 //! fewest lines that fit the source's longest line and balanced between them as subtitlers do;
 //! a one-line cue stays one line.
+//!
+//! One concern, one file: reading cues into units and writing the English back cue by cue share
+//! the groups, breaks and line layout recorded while reading; the tests are in `subtitles/tests.rs`.
 
 use crate::text::inline::{Mark, Marked};
 

@@ -564,6 +564,15 @@ struct SourceTree {
     spaces: Vec<(usize, String)>,
 }
 
+/// The innermost of the open pairs that is a span with text (its index among the spans).
+fn innermost(open_pairs: &[usize], index: &[usize]) -> Option<usize> {
+    open_pairs
+        .iter()
+        .rev()
+        .map(|&p| index[p])
+        .find(|&s| s != usize::MAX)
+}
+
 impl SourceTree {
     fn parse(unit: &Marked) -> SourceTree {
         // First the pairs, so that a span with no text is known when its `Open` is met.
@@ -599,11 +608,7 @@ impl SourceTree {
         let mut next_pair = 0;
         let words = words(&unit.plain);
         for (order, m) in unit.marks.iter().enumerate() {
-            let parent = open_pairs
-                .iter()
-                .rev()
-                .map(|&p| index[p])
-                .find(|&s| s != usize::MAX);
+            let parent = innermost(&open_pairs, &index);
             match m {
                 Mark::Open { at, text } => {
                     let pair = next_pair;
@@ -651,11 +656,7 @@ impl SourceTree {
                             let at = ranges[*first].0;
                             let text = std::mem::take(buf);
                             gathering = None;
-                            let parent = open_pairs
-                                .iter()
-                                .rev()
-                                .map(|&p| index[p])
-                                .find(|&s| s != usize::MAX);
+                            let parent = innermost(&open_pairs, &index);
                             tree.points.push(Point {
                                 at,
                                 text,
@@ -681,11 +682,7 @@ impl SourceTree {
         }
         if let Some((first, _, text)) = gathering {
             // An empty span left open at the end of the text.
-            let parent = open_pairs
-                .iter()
-                .rev()
-                .map(|&p| index[p])
-                .find(|&s| s != usize::MAX);
+            let parent = innermost(&open_pairs, &index);
             tree.points.push(Point {
                 at: ranges[first].0,
                 text,
