@@ -18,7 +18,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("report", &["text", "files"]),
     (
         "pipeline",
-        &["text", "search", "marian", "files", "device", "report"],
+        &[
+            "text", "markup", "search", "marian", "files", "device", "report",
+        ],
     ),
     ("cli", &["pipeline", "marian", "files", "device"]),
 ];
